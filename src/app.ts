@@ -1,0 +1,138 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { DescFile } from "@bufbuild/protobuf";
+import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
+import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
+import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
+import type { Clock } from "./domain/ports.js";
+import { createHttpServer } from "./http/server.js";
+import { addConnectService } from "./rpc/connect-mount.js";
+import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
+import { authInterceptor } from "./rpc/interceptors/auth.js";
+import { telemetryInterceptor } from "./rpc/interceptors/telemetry.js";
+import { validateInterceptor } from "./rpc/interceptors/validate.js";
+import { createPipeline, type ServiceHandlers } from "./rpc/pipeline.js";
+import { createAuthServiceHandlers } from "./rpc/services/auth-service.js";
+import { createTokenServiceHandlers } from "./rpc/services/token-service.js";
+import { type Sandbox, startSandbox } from "./sandbox.js";
+import { syncApps } from "./store/apps.js";
+import { type Database, openDatabase } from "./store/database.js";
+import { createSessionStore } from "./store/session-store.js";
+import { createLogger, type Logger } from "./telemetry/logger.js";
+import { createMetrics } from "./telemetry/metrics.js";
+import { getTracer } from "./telemetry/tracing.js";
+
+/** Replaceable parts, for tests: an already open database, a logger, a clock. */
+export interface AppOverrides {
+  readonly db?: Database;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+/** A running service: its bound ports and one way to stop it. */
+export interface App {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly apps: readonly LarkAppConfig[];
+  readonly sandbox?: Sandbox;
+  readonly logger: Logger;
+  /** Graceful: stop accepting, drain in-flight calls up to the grace period, end streams, close the database. */
+  close(): Promise<void>;
+}
+
+const SERVICES = [AuthService, TokenService] as const;
+const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_token_service];
+
+function handlersFor(
+  db: Database,
+): Map<(typeof SERVICES)[number]["methods"][number], ServiceHandlers[string]> {
+  const byService = [
+    [AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db) })],
+    [TokenService, createTokenServiceHandlers()],
+  ] as const;
+  const map = new Map();
+  for (const [service, handlers] of byService) {
+    for (const method of service.methods) map.set(method, handlers[method.localName]);
+  }
+  return map;
+}
+
+function listenHttp(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * The composition root: builds every part from the config, wires them and starts listening.
+ * The only module that imports every layer; tests use it with port 0 and overrides.
+ */
+export async function buildApp(config: ServiceConfig, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  const sandbox = config.sandbox.enabled ? await startSandbox(config, logger) : undefined;
+  const apps = sandbox ? [...config.apps, sandbox.app] : config.apps;
+  const callerKeys: CallerKeyConfig[] = sandbox
+    ? [...config.callerKeys, sandbox.callerKey]
+    : [...config.callerKeys];
+  const db =
+    overrides.db ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      migrate: config.migrateOnStart,
+    }));
+  await syncApps(db, apps);
+  const shutdown = new AbortController();
+  const metrics = createMetrics();
+  const chain = [
+    telemetryInterceptor(getTracer(), metrics.rpc, logger),
+    authInterceptor(() => callerKeys),
+    validateInterceptor,
+  ];
+  const pipeline = createPipeline(handlersFor(db), chain);
+  const mount = { pipeline, logger, shutdown: shutdown.signal };
+  const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
+  const ready = async () => {
+    const reachable = await db.ping();
+    const pending = reachable ? await db.migrationsPending().catch(() => -1) : -1;
+    const checks = {
+      database: reachable ? "ok" : "unreachable",
+      migrations: pending === 0 ? "ok" : "pending",
+    };
+    return { ready: reachable && pending === 0, checks };
+  };
+  const http = createHttpServer({
+    routes: (router) => {
+      for (const s of SERVICES) addConnectService(router, s, mount);
+    },
+    ready,
+    metrics: metrics.registry,
+    logger,
+    shutdown: shutdown.signal,
+  });
+  const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
+  const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
+  logger.info(
+    { grpc_port: grpcPort, http_port: httpPort, database: db.mode, apps: apps.map((a) => a.appId) },
+    "lark-auth-service listening",
+  );
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info({ grace_ms: config.shutdownGraceMs }, "shutting down");
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      shutdown.abort();
+      await grpc.shutdown(config.shutdownGraceMs);
+      http.closeIdleConnections();
+      const force = setTimeout(() => http.closeAllConnections(), config.shutdownGraceMs);
+      await httpClosed;
+      clearTimeout(force);
+      if (!overrides.db) await db.close();
+      await sandbox?.close();
+      logger.info("stopped");
+    })();
+    return closing;
+  };
+  return { grpcPort, httpPort, apps, sandbox, logger, close };
+}

@@ -1,0 +1,106 @@
+import { z } from "zod";
+
+/** The permissions a caller key can hold per app (api-contract.md, "Caller authentication"). */
+export const PERMISSIONS = ["auth:start", "auth:read", "auth:watch", "token:read", "token:revoke"] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flow = z.enum(["redirect", "device"]);
+const appIdPattern = /^cli_[0-9a-f]{16}$/i;
+const sha256Hex = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/i, "must be the SHA-256 of the key, 64 hex characters")
+  .transform((s) => s.toLowerCase());
+const boolFlag = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
+
+/**
+ * Every environment variable the service reads. Only `config/load.ts` touches
+ * `process.env`; everything else receives the parsed, frozen `ServiceConfig`.
+ */
+export const envSchema = z.object({
+  /** h2c port for gRPC callers. */
+  LARK_AUTH_GRPC_PORT: port.default(50051),
+  /** HTTP/1.1 port: Connect, gRPC-Web, OAuth callback, health, metrics, events WebSocket. */
+  LARK_AUTH_HTTP_PORT: port.default(8080),
+  /** Interface both ports bind to. Use 127.0.0.1 to keep the service off the network. */
+  LARK_AUTH_BIND_HOST: z.string().min(1).default("0.0.0.0"),
+  /** Base URL users' browsers reach, for the OAuth redirect (no trailing slash). */
+  LARK_AUTH_PUBLIC_URL: z.url().optional(),
+  /** PostgreSQL URL; unset runs the embedded PGlite in LARK_AUTH_DATA_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  /** Where embedded data lives (PGlite files). */
+  LARK_AUTH_DATA_DIR: z.string().min(1).default("./.data"),
+  /** Apply pending migrations at start-up (set 0 when a deploy step runs `npm run migrate`). */
+  LARK_AUTH_MIGRATE_ON_START: boolFlag.default(true),
+  /** Path to a JSON config file (apps, caller keys with per-app permissions, options). */
+  LARK_AUTH_CONFIG: z.string().min(1).optional(),
+  /** A single Lark app without a config file: its App ID (`cli_` + 16 hex). */
+  LARK_APP_ID: z.string().regex(appIdPattern, "must look like cli_ followed by 16 hex digits").optional(),
+  /** That app's App Secret. */
+  LARK_APP_SECRET: z.string().min(1).optional(),
+  /** That app's platform: `feishu`, `lark`, or a base URL (private deployment, emulator). */
+  LARK_DOMAIN: z.string().min(1).default("feishu"),
+  /** That app's OAuth flow; default: redirect when LARK_AUTH_PUBLIC_URL is set, else device. */
+  LARK_AUTH_FLOW: flow.optional(),
+  /** Comma-separated `name=<sha256 hex of the key>`; each holds every permission on every app. */
+  LARK_AUTH_CALLER_KEYS: z.string().optional(),
+  /** `1`: run against the built-in Lark emulator with demo users; default 1 when no app is configured. */
+  LARK_AUTH_SANDBOX: boolFlag.optional(),
+  /** Port of the in-process emulator in sandbox mode. */
+  LARK_AUTH_EMULATOR_PORT: port.default(8090),
+  /** Fixes the sandbox development caller key (otherwise generated at start-up). */
+  LARK_AUTH_DEV_CALLER_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Log level: trace, debug, info, warn, error, fatal, silent. */
+  LARK_AUTH_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** How long shutdown waits for in-flight calls before cancelling them, in milliseconds. */
+  LARK_AUTH_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Options with documented defaults (config file `options`). */
+export const optionsSchema = z
+  .object({
+    /** How long a pending auth session lives, in seconds. */
+    session_ttl_seconds: z.number().int().min(60).max(3600).default(600),
+    /** StartAuthorization calls allowed per (app, user) per minute. */
+    rate_limit_per_user_per_minute: z.number().int().min(1).max(1000).default(5),
+    /** Refresh a token once this fraction of its lifetime has passed (0.5-0.95). */
+    token_refresh_threshold: z.number().min(0.5).max(0.95).default(0.8),
+  })
+  .strict();
+
+const appEntry = z
+  .object({
+    app_id: z.string().regex(appIdPattern, "must look like cli_ followed by 16 hex digits"),
+    /** Name of the environment variable holding the App Secret (secrets never live in the file). */
+    app_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name"),
+    name: z.string().min(1).max(100).optional(),
+    domain: z.string().min(1).default("feishu"),
+    flow: flow.optional(),
+  })
+  .strict();
+
+const callerEntry = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, "letters, digits, . _ - (at most 63)"),
+    key_sha256: sha256Hex,
+    /** Per app id (or `*` for every app): the permissions held. */
+    permissions: z.record(z.string(), z.array(z.enum(PERMISSIONS)).min(1)),
+  })
+  .strict();
+
+/** The optional JSON config file. */
+export const fileSchema = z
+  .object({
+    apps: z.array(appEntry).default([]),
+    caller_keys: z.array(callerEntry).default([]),
+    options: optionsSchema.default(optionsSchema.parse({})),
+  })
+  .strict();
+
+export type FileConfig = z.infer<typeof fileSchema>;
+export type Options = z.infer<typeof optionsSchema>;

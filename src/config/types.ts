@@ -1,0 +1,50 @@
+import type { Permission } from "./schema.js";
+
+export type { Permission } from "./schema.js";
+
+/** A Lark app the service brokers tokens for. */
+export interface LarkAppConfig {
+  readonly appId: string;
+  readonly name: string;
+  /** Never logged; the logger redacts it by key as well. */
+  readonly appSecret: string;
+  /** `feishu`, `lark`, or a base URL serving both Open Platform and accounts paths. */
+  readonly domain: string;
+  readonly flow: "redirect" | "device";
+}
+
+/** A caller key: who it is, the SHA-256 of the key, and what it may do per app (`*` = every app). */
+export interface CallerKeyConfig {
+  readonly name: string;
+  readonly keySha256: string;
+  readonly permissions: ReadonlyMap<string, ReadonlySet<Permission>>;
+}
+
+/** The sandbox: the in-process Lark emulator with a demo app and users. */
+export interface SandboxConfig {
+  readonly enabled: boolean;
+  readonly emulatorPort: number;
+  /** The development caller key; generated at start-up when unset. */
+  readonly devCallerKey?: string;
+}
+
+/** The whole, validated, frozen configuration. */
+export interface ServiceConfig {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly bindHost: string;
+  readonly publicUrl?: string;
+  readonly databaseUrl?: string;
+  readonly dataDir: string;
+  readonly migrateOnStart: boolean;
+  readonly logLevel: string;
+  readonly shutdownGraceMs: number;
+  readonly apps: readonly LarkAppConfig[];
+  readonly callerKeys: readonly CallerKeyConfig[];
+  readonly sandbox: SandboxConfig;
+  readonly options: {
+    readonly sessionTtlSeconds: number;
+    readonly rateLimitPerUserPerMinute: number;
+    readonly tokenRefreshThreshold: number;
+  };
+}

@@ -1,0 +1,44 @@
+import type { UserIdentity, UserRef } from "../users.js";
+
+/** Where a session stands; every state but PENDING is final. */
+export type SessionState = "PENDING" | "AUTHORIZED" | "DECLINED" | "EXPIRED" | "FAILED" | "CANCELLED";
+
+/** All session states, in the order the contract lists them. */
+export const SESSION_STATES: readonly SessionState[] = [
+  "PENDING",
+  "AUTHORIZED",
+  "DECLINED",
+  "EXPIRED",
+  "FAILED",
+  "CANCELLED",
+];
+
+/** The OAuth flow that obtains the consent. */
+export type AuthFlow = "REDIRECT" | "DEVICE";
+
+/** One attempt to obtain a user's consent for a set of scopes. */
+export interface AuthSession {
+  readonly id: string;
+  readonly appId: string;
+  readonly user: UserRef;
+  readonly state: SessionState;
+  readonly flow: AuthFlow;
+  readonly requestedScopes: readonly string[];
+  /** The identity of whoever consented (or the resolved card recipient while pending). */
+  readonly identity?: UserIdentity;
+  readonly failureReason?: string;
+  readonly failureMessage?: string;
+  readonly createTime: Date;
+  readonly expireTime: Date;
+  readonly completeTime?: Date;
+  readonly cardMessageId?: string;
+  readonly authorizeUrl?: string;
+  /** The caller's opaque context, echoed back unchanged (at most 1 KiB). */
+  readonly context?: string;
+  readonly idempotencyKey?: string;
+}
+
+/** True when the session can still change state. */
+export function isPending(session: AuthSession): boolean {
+  return session.state === "PENDING";
+}

@@ -1,0 +1,35 @@
+/** How a caller names a Lark user: exactly one identifier kind. */
+export type UserIdKind = "open_id" | "user_id" | "union_id" | "email";
+
+/** A reference to one Lark user of an app. */
+export interface UserRef {
+  readonly kind: UserIdKind;
+  readonly value: string;
+}
+
+/** Everything the service may know about a user after an authorization. */
+export interface UserIdentity {
+  readonly openId: string;
+  readonly userId?: string;
+  readonly unionId?: string;
+  readonly tenantKey?: string;
+  readonly name?: string;
+  readonly enName?: string;
+  readonly email?: string;
+  readonly mobile?: string;
+  readonly avatarUrl?: string;
+}
+
+/** True when `identity` is the user `ref` names (by any identifier it carries). */
+export function identityMatches(ref: UserRef, identity: UserIdentity): boolean {
+  switch (ref.kind) {
+    case "open_id":
+      return identity.openId === ref.value;
+    case "user_id":
+      return identity.userId === ref.value;
+    case "union_id":
+      return identity.unionId === ref.value;
+    case "email":
+      return identity.email?.toLowerCase() === ref.value.toLowerCase();
+  }
+}

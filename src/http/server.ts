@@ -1,0 +1,53 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Registry } from "prom-client";
+import type { Logger } from "../telemetry/logger.js";
+
+/** What the HTTP/1.1 port needs: Connect routes, readiness, metrics. */
+export interface HttpServerDeps {
+  readonly routes: (router: ConnectRouter) => void;
+  readonly ready: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  readonly metrics: Registry;
+  readonly logger: Logger;
+  readonly shutdown: AbortSignal;
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * The HTTP/1.1 side: Connect and gRPC-Web for both services, `/healthz` (the process is
+ * alive), `/readyz` (the database is reachable and migrated), `/metrics` (Prometheus).
+ */
+export function createHttpServer(deps: HttpServerDeps): Server {
+  const connect = connectNodeAdapter({ routes: deps.routes, shutdownSignal: deps.shutdown });
+  const routes: Record<string, Route> = {
+    "/healthz": (_req, res) => json(res, 200, { status: "ok" }),
+    "/readyz": async (_req, res) => {
+      const r = await deps.ready();
+      json(res, r.ready && !deps.shutdown.aborted ? 200 : 503, {
+        status: r.ready ? "ready" : "not ready",
+        ...r.checks,
+      });
+    },
+    "/metrics": async (_req, res) => {
+      res.writeHead(200, { "content-type": deps.metrics.contentType });
+      res.end(await deps.metrics.metrics());
+    },
+  };
+  return createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const route = req.method === "GET" ? routes[path] : undefined;
+    const handle = route ?? connect;
+    Promise.resolve(handle(req, res)).catch((err: unknown) => {
+      deps.logger.error({ err, path }, "http handler failed");
+      if (!res.headersSent) json(res, 500, { error: "internal error" });
+      else res.destroy();
+    });
+  });
+}

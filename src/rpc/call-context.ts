@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import type { DescMethod } from "@bufbuild/protobuf";
+import type { Caller } from "../domain/callers.js";
+import type { Logger } from "../telemetry/logger.js";
+import type { CallContext } from "./context.js";
+
+export interface CallContextInit {
+  readonly method: DescMethod;
+  readonly header: (name: string) => string | undefined;
+  /** The signals that end the call; read only when a handler asks for `signal`. */
+  readonly signals: () => AbortSignal[];
+  readonly deadline?: Date;
+  readonly logger: Logger;
+}
+
+/**
+ * The transport-neutral context for one call, identical for both mounts. The abort signal and
+ * the child logger are built on first use: most unary calls never touch them, and building
+ * them per call costs a measurable share of gRPC throughput (bench/grpc-noop.ts).
+ */
+class LazyCallContext implements CallContext {
+  caller?: Caller;
+  #requestId?: string;
+  #signal?: AbortSignal;
+  #logger?: Logger;
+
+  constructor(private readonly init: CallContextInit) {}
+
+  get requestId(): string {
+    if (this.#requestId === undefined) {
+      const given = this.init.header("x-request-id");
+      // A caller-supplied id is kept only when short and plain, so it cannot inject log content.
+      this.#requestId = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    }
+    return this.#requestId;
+  }
+
+  get method(): DescMethod {
+    return this.init.method;
+  }
+
+  get deadline(): Date | undefined {
+    return this.init.deadline;
+  }
+
+  get signal(): AbortSignal {
+    this.#signal ??= AbortSignal.any(this.init.signals());
+    return this.#signal;
+  }
+
+  get logger(): Logger {
+    const bindings = { request_id: this.requestId, rpc: this.init.method.name, caller: this.caller?.name };
+    this.#logger ??= this.init.logger.child(bindings);
+    return this.#logger;
+  }
+
+  header(name: string): string | undefined {
+    return this.init.header(name);
+  }
+}
+
+export function newCallContext(init: CallContextInit): CallContext {
+  return new LazyCallContext(init);
+}

@@ -1,0 +1,56 @@
+import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import type { Logger } from "../telemetry/logger.js";
+import { newCallContext } from "./call-context.js";
+import { toConnectError } from "./errors.js";
+import { isStream, type Next } from "./pipeline.js";
+
+/** What the connect-node routes share with the grpc-js mount: the same pipeline. */
+export interface ConnectMountDeps {
+  readonly pipeline: Next;
+  readonly logger: Logger;
+  readonly shutdown: AbortSignal;
+}
+
+function contextOf(deps: ConnectMountDeps, method: DescMethod, h: HandlerContext) {
+  const timeout = h.timeoutMs();
+  return newCallContext({
+    method,
+    header: (name) => h.requestHeader.get(name) ?? undefined,
+    signals: () => [h.signal, deps.shutdown],
+    deadline: timeout === undefined ? undefined : new Date(Date.now() + timeout),
+    logger: deps.logger,
+  });
+}
+
+function unary(deps: ConnectMountDeps, method: DescMethod) {
+  return async (request: Message, h: HandlerContext) => {
+    try {
+      return await (deps.pipeline({ method, request, ctx: contextOf(deps, method, h) }) as Promise<Message>);
+    } catch (err) {
+      throw toConnectError(err);
+    }
+  };
+}
+
+function serverStream(deps: ConnectMountDeps, method: DescMethod) {
+  return async function* (request: Message, h: HandlerContext) {
+    try {
+      const result = deps.pipeline({ method, request, ctx: contextOf(deps, method, h) });
+      if (!isStream(result)) throw new Error(`${method.name} returned a single answer on a stream`);
+      yield* result;
+    } catch (err) {
+      throw toConnectError(err);
+    }
+  };
+}
+
+/** Registers a service on a Connect router (Connect and gRPC-Web) through the shared pipeline. */
+export function addConnectService(router: ConnectRouter, service: DescService, deps: ConnectMountDeps): void {
+  const impl: Record<string, unknown> = {};
+  for (const method of service.methods) {
+    impl[method.localName] =
+      method.methodKind === "server_streaming" ? serverStream(deps, method) : unary(deps, method);
+  }
+  router.service(service, impl as never);
+}

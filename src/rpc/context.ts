@@ -1,0 +1,28 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import type { Caller } from "../domain/callers.js";
+import type { Logger } from "../telemetry/logger.js";
+
+/**
+ * What a handler knows about the call besides the request, identical on both transports.
+ * Handlers read the caller from here, never from headers.
+ */
+export interface CallContext {
+  readonly method: DescMethod;
+  readonly requestId: string;
+  /** Aborted when the client cancels, the deadline passes or the server shuts down. */
+  readonly signal: AbortSignal;
+  readonly deadline?: Date;
+  /** Reads a request header (gRPC metadata or HTTP header), lower-case name. */
+  header(name: string): string | undefined;
+  /** Set by the authentication interceptor before any handler runs. */
+  caller?: Caller;
+  /** A child logger bound to the request id, method and caller. */
+  readonly logger: Logger;
+}
+
+/** The caller set by the authentication interceptor; a missing one is a wiring bug. */
+export function callerOf(ctx: CallContext): Caller {
+  if (!ctx.caller)
+    throw new Error(`no authenticated caller on ${ctx.method.name}: interceptor chain misconfigured`);
+  return ctx.caller;
+}

@@ -1,0 +1,98 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { anyPack, DurationSchema } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
+import { DomainError, type DomainErrorCode } from "../domain/errors.js";
+
+/** The ErrorInfo domain of every error this service sends. */
+export const ERROR_DOMAIN = "lark-auth";
+
+/** Exhaustive: adding a DomainErrorCode without a row here fails the type check. */
+const STATUS: Record<DomainErrorCode, Code> = {
+  INVALID_ARGUMENT: Code.InvalidArgument,
+  SESSION_NOT_FOUND: Code.NotFound,
+  APP_NOT_FOUND: Code.NotFound,
+  SESSION_NOT_PENDING: Code.FailedPrecondition,
+  SESSION_EXPIRED: Code.FailedPrecondition,
+  AUTHORIZATION_REQUIRED: Code.FailedPrecondition,
+  INSUFFICIENT_SCOPE: Code.FailedPrecondition,
+  RATE_LIMITED: Code.ResourceExhausted,
+  UNAUTHENTICATED: Code.Unauthenticated,
+  PERMISSION_DENIED: Code.PermissionDenied,
+  NOT_IMPLEMENTED: Code.Unimplemented,
+  LARK_UNAVAILABLE: Code.Unavailable,
+  STORE_UNAVAILABLE: Code.Unavailable,
+  CURSOR_EXPIRED: Code.OutOfRange,
+  SHUTTING_DOWN: Code.Unavailable,
+};
+
+type Detail = {
+  desc: typeof ErrorInfoSchema | typeof RetryInfoSchema | typeof BadRequestSchema;
+  value: object;
+};
+
+/** A transport-neutral error answer: status code, safe message, detail messages. */
+export interface ErrorAnswer {
+  readonly code: Code;
+  readonly message: string;
+  readonly reason: string;
+  readonly details: readonly Detail[];
+  /** The same answer as a serialized google.rpc.Status, for grpc-status-details-bin. */
+  readonly statusBin: Uint8Array;
+}
+
+function detailsOf(err: DomainError): Detail[] {
+  const metadata: Record<string, string> = { ...err.details.metadata };
+  const list: Detail[] = [
+    { desc: ErrorInfoSchema, value: { reason: err.code, domain: ERROR_DOMAIN, metadata } },
+  ];
+  if (err.details.retryAfterMs !== undefined) {
+    const ms = Math.max(0, Math.ceil(err.details.retryAfterMs));
+    const retryDelay = create(DurationSchema, {
+      seconds: BigInt(Math.floor(ms / 1000)),
+      nanos: (ms % 1000) * 1e6,
+    });
+    list.push({ desc: RetryInfoSchema, value: { retryDelay } });
+  }
+  if (err.details.field) {
+    const violation = { field: err.details.field, description: err.message, reason: err.code };
+    list.push({ desc: BadRequestSchema, value: { fieldViolations: [violation] } });
+  }
+  return list;
+}
+
+function answer(code: Code, reason: string, message: string, details: Detail[]): ErrorAnswer {
+  const packed = details.map((d) => anyPack(d.desc, create(d.desc, d.value as never)));
+  const statusBin = toBinary(StatusSchema, create(StatusSchema, { code, message, details: packed }));
+  return { code, message, reason, details, statusBin };
+}
+
+/**
+ * Maps any thrown value to the one answer a client sees. Domain errors keep their code
+ * and safe message; anything else becomes INTERNAL with a generic message, because its
+ * text may carry a secret (the caller logs the cause, redacted).
+ */
+export function toErrorAnswer(err: unknown): ErrorAnswer {
+  if (err instanceof DomainError) return answer(STATUS[err.code], err.code, err.message, detailsOf(err));
+  if (err instanceof ConnectError && err.code === Code.Canceled) {
+    return answer(Code.Canceled, "CANCELLED", "the call was cancelled", []);
+  }
+  const info: Detail = {
+    desc: ErrorInfoSchema,
+    value: { reason: "INTERNAL", domain: ERROR_DOMAIN, metadata: {} },
+  };
+  return answer(Code.Internal, "INTERNAL", "internal error", [info]);
+}
+
+/** The ErrorInfo reason `err` will be answered with, without building the answer. */
+export function errorReason(err: unknown): string {
+  if (err instanceof DomainError) return err.code;
+  return err instanceof ConnectError && err.code === Code.Canceled ? "CANCELLED" : "INTERNAL";
+}
+
+/** The ConnectError for connect-node (Connect, gRPC-Web) carrying the same details. */
+export function toConnectError(err: unknown): ConnectError {
+  const a = toErrorAnswer(err);
+  return new ConnectError(a.message, a.code, undefined, a.details as never, err);
+}

@@ -1,0 +1,136 @@
+import { type DescMethod, type DescService, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { DomainError, DomainErrorCode } from "../domain/errors.js";
+import type { Logger } from "../telemetry/logger.js";
+import { newCallContext } from "./call-context.js";
+import { toErrorAnswer } from "./errors.js";
+import { isStream, type Next } from "./pipeline.js";
+
+/** What every grpc-js handler shares: the pipeline, the logger and the shutdown signal. */
+export interface GrpcMountDeps {
+  readonly pipeline: Next;
+  readonly logger: Logger;
+  readonly shutdown: AbortSignal;
+}
+
+/** A grpc-js ServiceError carrying the same google.rpc.Status details Connect clients read. */
+export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
+  const answer = toErrorAnswer(err);
+  const metadata = new grpc.Metadata();
+  metadata.set("grpc-status-details-bin", Buffer.from(answer.statusBin));
+  return { code: answer.code as number as grpc.status, details: answer.message, metadata };
+}
+
+type AnyCall = grpc.ServerUnaryCall<Buffer, Message> | grpc.ServerWritableStream<Buffer, Message>;
+
+function prepare(deps: GrpcMountDeps, method: DescMethod, call: AnyCall) {
+  // The cancel listener is attached only when a handler asks for the signal (most never do).
+  const cancelled = () => {
+    const aborted = new AbortController();
+    if (call.cancelled) aborted.abort();
+    else call.once("cancelled", () => aborted.abort());
+    return aborted.signal;
+  };
+  const deadline = call.getDeadline();
+  const ctx = newCallContext({
+    method,
+    header: (name) => {
+      const v = call.metadata.get(name)[0];
+      return typeof v === "string" ? v : undefined;
+    },
+    signals: () => [cancelled(), deps.shutdown],
+    deadline:
+      deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined,
+    logger: deps.logger,
+  });
+  // Decoding here (not in grpc-js) turns a malformed payload into INVALID_ARGUMENT.
+  let request: Message;
+  try {
+    request = fromBinary(method.input, call.request);
+  } catch {
+    throw new DomainError(
+      DomainErrorCode.INVALID_ARGUMENT,
+      `request is not a valid ${method.input.typeName}`,
+    );
+  }
+  return { ctx, request };
+}
+
+function unaryHandler(deps: GrpcMountDeps, method: DescMethod): grpc.handleUnaryCall<Buffer, Message> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => {
+        const { ctx, request } = prepare(deps, method, call);
+        return deps.pipeline({ method, request, ctx }) as Promise<Message>;
+      })
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toServiceError(err)),
+      );
+  };
+}
+
+async function writeAll(
+  call: grpc.ServerWritableStream<Buffer, Message>,
+  stream: AsyncIterable<Message>,
+  signal: AbortSignal,
+) {
+  for await (const msg of stream) {
+    if (signal.aborted) break;
+    if (!call.write(msg)) {
+      await new Promise<void>((resolve) => {
+        call.once("drain", resolve);
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+  }
+}
+
+function streamHandler(
+  deps: GrpcMountDeps,
+  method: DescMethod,
+): grpc.handleServerStreamingCall<Buffer, Message> {
+  return async (call) => {
+    try {
+      const { ctx, request } = prepare(deps, method, call);
+      const result = deps.pipeline({ method, request, ctx });
+      if (!isStream(result)) throw new Error(`${method.name} returned a single answer on a stream`);
+      await writeAll(call, result, ctx.signal);
+      if (deps.shutdown.aborted)
+        throw new DomainError(
+          DomainErrorCode.STORE_UNAVAILABLE,
+          "server is shutting down; reconnect and resume from your last event id",
+        );
+      if (!call.cancelled) call.end();
+    } catch (err) {
+      if (!call.cancelled) call.emit("error", toServiceError(err));
+    }
+  };
+}
+
+/**
+ * Mounts a protobuf-es service on grpc-js: the method paths, streaming flags and
+ * serializers come from the generated descriptor, so there is no second service definition.
+ */
+export function addGrpcService(server: grpc.Server, service: DescService, deps: GrpcMountDeps): void {
+  const definition: Record<string, grpc.MethodDefinition<Message, Message>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const streaming = method.methodKind === "server_streaming";
+    if (method.methodKind !== "unary" && !streaming)
+      throw new Error(`${method.name}: unsupported method kind`);
+    definition[method.name] = {
+      path: `/${service.typeName}/${method.name}`,
+      requestStream: false,
+      responseStream: streaming,
+      requestSerialize: (msg: Message) => Buffer.from(toBinary(method.input, msg)),
+      // Kept as bytes: prepare() decodes inside the handler so a bad payload is INVALID_ARGUMENT.
+      requestDeserialize: (bytes: Buffer) => bytes as unknown as Message,
+      responseSerialize: (msg: Message) => Buffer.from(toBinary(method.output, msg)),
+      responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+      originalName: method.localName,
+    };
+    implementation[method.name] = streaming ? streamHandler(deps, method) : unaryHandler(deps, method);
+  }
+  server.addService(definition as grpc.ServiceDefinition, implementation);
+}

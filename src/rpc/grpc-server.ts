@@ -1,0 +1,52 @@
+import type { DescFile, DescService } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import { addGrpcService, type GrpcMountDeps } from "./grpc-mount.js";
+import { addReflection } from "./reflection.js";
+
+/** The h2c gRPC server with health and reflection; health flips to NOT_SERVING on shutdown. */
+export interface GrpcServer {
+  readonly server: grpc.Server;
+  readonly health: HealthImplementation;
+  listen(host: string, port: number): Promise<number>;
+  /** Stops accepting, waits up to `graceMs` for in-flight calls, then cancels the rest. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export function createGrpcServer(
+  services: readonly DescService[],
+  files: readonly DescFile[],
+  deps: GrpcMountDeps,
+): GrpcServer {
+  const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
+  const names = services.map((s) => s.typeName);
+  const health = new HealthImplementation(Object.fromEntries(["", ...names].map((n) => [n, "NOT_SERVING"])));
+  health.addToServer(server);
+  addReflection(server, files, names);
+  for (const service of services) addGrpcService(server, service, deps);
+  return {
+    server,
+    health,
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        server.bindAsync(
+          `${host.includes(":") ? `[${host}]` : host}:${port}`,
+          grpc.ServerCredentials.createInsecure(),
+          (err, bound) => {
+            if (err) return reject(err);
+            for (const n of ["", ...names]) health.setStatus(n, "SERVING");
+            resolve(bound);
+          },
+        );
+      }),
+    shutdown: (graceMs) =>
+      new Promise((resolve) => {
+        for (const n of ["", ...names]) health.setStatus(n, "NOT_SERVING");
+        const timer = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,111 @@
+import type { DescMethod, Message } from "@bufbuild/protobuf";
+import { type Attributes, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { isDomainError } from "../../domain/errors.js";
+import type { Logger } from "../../telemetry/logger.js";
+import type { RpcMetrics } from "../../telemetry/metrics.js";
+import { ATTR } from "../../telemetry/tracing.js";
+import { errorReason } from "../errors.js";
+import { type Call, type Interceptor, isStream } from "../pipeline.js";
+
+/** Codes that are a normal answer to a caller, not a fault of this service. */
+const EXPECTED = [
+  "INVALID_ARGUMENT",
+  "SESSION_NOT_FOUND",
+  "APP_NOT_FOUND",
+  "SESSION_NOT_PENDING",
+  "SESSION_EXPIRED",
+  "AUTHORIZATION_REQUIRED",
+  "INSUFFICIENT_SCOPE",
+  "RATE_LIMITED",
+  "UNAUTHENTICATED",
+  "PERMISSION_DENIED",
+  "NOT_IMPLEMENTED",
+  "CURSOR_EXPIRED",
+] as const;
+
+/**
+ * One span, one duration sample and one log line per call. Expected outcomes (not found,
+ * denied, invalid) are recorded with their reason but are not span errors; no request or
+ * response content is recorded, so no secret can leak through telemetry.
+ */
+export function telemetryInterceptor(tracer: Tracer, metrics: RpcMetrics, logger: Logger): Interceptor {
+  // Checked once: building a per-call child logger just to drop a debug line is a hot-path cost.
+  const debug = logger.isLevelEnabled("debug");
+  return (next) => (call) => {
+    const started = performance.now();
+    const span = tracer.startSpan(spanName(call.method), { attributes: methodAttributes(call.method) });
+    if (span.isRecording()) span.setAttribute(ATTR.requestId, call.ctx.requestId);
+    const finish = (err?: unknown) => {
+      const reason = err === undefined ? "OK" : errorReason(err);
+      metrics.observe(call.method.name, reason, (performance.now() - started) / 1000);
+      span.setAttribute(ATTR.outcome, reason);
+      if (err !== undefined && !isDomainError(err, ...EXPECTED)) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+        call.ctx.logger.error({ err, method: call.method.name }, "rpc failed");
+      } else if (err !== undefined) {
+        call.ctx.logger.info({ method: call.method.name, reason }, "rpc rejected");
+      } else if (debug) {
+        call.ctx.logger.debug({ method: call.method.name }, "rpc ok");
+      }
+      span.end();
+    };
+    try {
+      const result = next(call);
+      if (isStream(result)) return traced(result, finish);
+      return result.then(
+        (r) => {
+          finish();
+          return r;
+        },
+        (e: unknown) => {
+          finish(e);
+          throw e;
+        },
+      );
+    } catch (err) {
+      finish(err);
+      throw err;
+    }
+  };
+}
+
+const names = new WeakMap<DescMethod, string>();
+const attributes = new WeakMap<DescMethod, Attributes>();
+
+function spanName(method: DescMethod): string {
+  let name = names.get(method);
+  if (!name) {
+    name = `${method.parent.typeName}/${method.name}`;
+    names.set(method, name);
+  }
+  return name;
+}
+
+/** Per-method constant attributes, built once rather than per call. */
+function methodAttributes(method: DescMethod): Attributes {
+  let attrs = attributes.get(method);
+  if (!attrs) {
+    attrs = {
+      [ATTR.rpcSystem]: "grpc",
+      [ATTR.rpcService]: method.parent.typeName,
+      [ATTR.rpcMethod]: method.name,
+    };
+    attributes.set(method, attrs);
+  }
+  return attrs;
+}
+
+async function* traced(
+  stream: AsyncIterable<Message>,
+  finish: (err?: unknown) => void,
+): AsyncIterable<Message> {
+  try {
+    yield* stream;
+    finish();
+  } catch (err) {
+    finish(err);
+    throw err;
+  }
+}
+
+export type { Call };

@@ -1,0 +1,64 @@
+import { defineEntity, type InferEntity, p } from "@mikro-orm/core";
+import { LarkAppSchema } from "./lark-app.entity.js";
+
+/** The closed event vocabulary of the contract's AuthEventType. */
+export const AUTH_EVENT_TYPES = [
+  "SESSION_CREATED",
+  "AUTHORIZED",
+  "DECLINED",
+  "EXPIRED",
+  "FAILED",
+  "CANCELLED",
+  "TOKEN_REFRESHED",
+  "REAUTHORIZATION_REQUIRED",
+  "AUTHORIZATION_REVOKED",
+] as const;
+export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
+
+/**
+ * The durable, ordered event log; `id` is the resume cursor.
+ *
+ * Gap-free reading (reliability-plan finding 6): a sequence hands out ids at insert time, but
+ * transactions commit in any order, so a reader doing `id > last` could pass an id whose
+ * transaction commits later and skip it forever. The `auth_event_serialize_writers` trigger takes
+ * a transaction-scoped advisory lock before any row is inserted, so event-writing transactions
+ * allocate ids and commit one at a time: once an id is visible, every smaller id is visible or
+ * rolled back. Readers stay a plain `where id > $cursor order by id`. Writers should therefore
+ * insert their event as the last statement before commit, to keep the lock short. On embedded
+ * PGlite every transaction is already serialized, and the lock (held by the one shared session)
+ * never blocks. No foreign key to `auth_session`: the log outlives pruned sessions and vice versa.
+ */
+export const AuthEventSchema = defineEntity({
+  name: "AuthEvent",
+  tableName: "auth_event",
+  properties: {
+    // An identity, not bigserial: nobody can insert an id of their choosing and break the order.
+    id: p.bigint("string").primary().autoincrement().columnType("bigint").generated("identity"),
+    type: p.enum(AUTH_EVENT_TYPES),
+    occurTime: p.datetime().defaultRaw("now()"),
+    appId: p.manyToOne(LarkAppSchema).mapToPk().fieldName("app_id"),
+    sessionId: p.uuid().nullable(),
+    openId: p.text().nullable(),
+    reason: p.text().nullable(),
+    /** A snapshot of the session/identity at the time of the event; never tokens or secrets. */
+    payload: p.json<Record<string, unknown>>().columnType("jsonb"),
+  },
+  checks: [{ name: "auth_event_payload_is_object", expression: "jsonb_typeof(payload) = 'object'" }],
+  indexes: [
+    { name: "auth_event_app_id_idx", properties: ["appId", "id"] },
+    { name: "auth_event_session_idx", properties: ["sessionId"], where: "session_id is not null" },
+    // The retention pruner deletes by age.
+    { name: "auth_event_occur_time_idx", properties: ["occurTime"] },
+  ],
+  triggers: [
+    {
+      name: "auth_event_serialize_writers",
+      timing: "before",
+      events: ["insert"],
+      forEach: "statement",
+      body: "perform pg_advisory_xact_lock(hashtext('lark_auth.auth_event')); return null;",
+    },
+  ],
+});
+
+export type IAuthEvent = InferEntity<typeof AuthEventSchema>;

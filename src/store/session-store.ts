@@ -1,0 +1,93 @@
+import { type FilterQuery, raw } from "@mikro-orm/postgresql";
+import { invalidArgument } from "../domain/errors.js";
+import type { SessionCursor, SessionPage, SessionQuery, SessionStore } from "../domain/ports.js";
+import type { UserRef } from "../domain/users.js";
+import type { Database } from "./database.js";
+import { AuthSessionSchema, type IAuthSession } from "./entities/index.js";
+import { sessionFromRow, sessionToRow } from "./session-mapper.js";
+import { storeCall } from "./store-errors.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The resolved identity column a user reference of each kind can also match. */
+const RESOLVED_COLUMN = {
+  open_id: "openId",
+  user_id: "userId",
+  union_id: "unionId",
+  email: "email",
+} as const;
+
+/**
+ * The SessionStore port on MikroORM. Each call runs in its own EntityManager fork, so no identity
+ * map outlives a call and callers always read what is committed.
+ */
+export function createSessionStore(db: Database): SessionStore {
+  return {
+    get: (id) =>
+      storeCall("get session", async () => {
+        // A malformed id names no session; asking PostgreSQL would only raise a cast error.
+        if (!UUID.test(id)) return undefined;
+        const row = await db.em().findOne(AuthSessionSchema, { id });
+        return row ? sessionFromRow(row) : undefined;
+      }),
+    list: (query, limit, after) => storeCall("list sessions", () => listSessions(db, query, limit, after)),
+    insert: (session) =>
+      storeCall("insert session", async () => {
+        await db.em().insert(AuthSessionSchema, sessionToRow(session));
+      }),
+  };
+}
+
+async function listSessions(
+  db: Database,
+  query: SessionQuery,
+  limit: number,
+  after?: SessionCursor,
+): Promise<SessionPage> {
+  if (!Number.isInteger(limit) || limit < 1) throw invalidArgument("page_size", "must be a positive integer");
+  if (after && !UUID.test(after.id)) throw invalidArgument("page_token", "is not a valid page token");
+  const where: FilterQuery<IAuthSession>[] = [{ appId: query.appId }];
+  if (query.states && query.states.length > 0) where.push({ state: { $in: [...query.states] } });
+  if (query.user) where.push(userFilter(query.user));
+  if (after) where.push(before(after));
+  // One row more than asked tells whether another page exists without a count query.
+  const rows = await db
+    .em()
+    .find(
+      AuthSessionSchema,
+      { $and: where },
+      { orderBy: { createTime: "desc", id: "desc" }, limit: limit + 1 },
+    );
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const next = rows.length > limit && last ? { createTime: last.createTime, id: last.id } : undefined;
+  return { sessions: page.map(sessionFromRow), next };
+}
+
+/** Sessions asked for this user, or resolved to them (a session asked by email that resolved to an open_id). */
+function userFilter(user: UserRef): FilterQuery<IAuthSession> {
+  if (user.kind === "email") {
+    // Emails compare case-insensitively, as identityMatches does.
+    const email = user.value.toLowerCase();
+    return {
+      $or: [
+        { requestedUserKind: "email", [raw("lower(requested_user_value)")]: email },
+        { [raw("lower(email)")]: email },
+      ],
+    };
+  }
+  return {
+    $or: [
+      { requestedUserKind: user.kind, requestedUserValue: user.value },
+      { [RESOLVED_COLUMN[user.kind]]: user.value },
+    ],
+  };
+}
+
+/** Rows strictly after the cursor in (create_time desc, id desc) order. */
+function before(cursor: SessionCursor): FilterQuery<IAuthSession> {
+  return {
+    createTime: { $lte: cursor.createTime },
+    $or: [{ createTime: { $lt: cursor.createTime } }, { id: { $lt: cursor.id } }],
+  };
+}

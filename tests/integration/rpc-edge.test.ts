@@ -1,0 +1,107 @@
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BadRequestSchema, ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { AuthService } from "../../gen/lark/auth/v1/auth_service_pb.js";
+import { startTestApp, TEST_APP_ID, type TestApp, withKey } from "../support/test-app.js";
+
+async function rejection(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("the edge: authentication, validation, unimplemented, HTTP endpoints", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it("answers UNAUTHENTICATED without a key, with an unknown key and with a malformed header", async () => {
+    for (const transport of Object.values(t.transports())) {
+      const auth = createClient(AuthService, transport);
+      const cases = [
+        {},
+        withKey("lak_not_a_real_key_0000000000"),
+        { headers: { authorization: "Basic abc" } },
+      ];
+      for (const opts of cases) {
+        const err = await rejection(
+          auth.getAuthSession({ sessionId: "00000000-0000-4000-8000-000000000000" }, opts),
+        );
+        expect(err.code).toBe(Code.Unauthenticated);
+        expect(err.findDetails(ErrorInfoSchema)[0]?.reason).toBe("UNAUTHENTICATED");
+      }
+    }
+  });
+
+  it("validates before any work and names every bad field", async () => {
+    const { auth, token } = t.clients();
+    const bad = await rejection(auth.getAuthSession({ sessionId: "not-a-uuid" }));
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(bad.rawMessage).toContain("session_id");
+    expect(bad.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field).toBe("session_id");
+    const missing = await rejection(auth.listAuthSessions({}));
+    expect(missing.rawMessage).toContain("app_id: is required");
+    const email = await rejection(
+      token.getUserAccessToken({ appId: TEST_APP_ID, user: { id: { case: "email", value: "a@b.co" } } }),
+    );
+    expect(email.code).toBe(Code.InvalidArgument);
+    expect(email.rawMessage).toContain("user.email");
+    const size = await rejection(auth.listAuthSessions({ appId: TEST_APP_ID, pageSize: 1000 }));
+    expect(size.rawMessage).toContain("page_size");
+    const ctx = await rejection(
+      auth.startAuthorization({
+        appId: TEST_APP_ID,
+        user: { id: { case: "openId", value: "ou_abc" } },
+        context: "x".repeat(1025),
+      }),
+    );
+    expect(ctx.rawMessage).toContain("context");
+  });
+
+  it("answers UNIMPLEMENTED (never a fake result) for RPCs a later issue delivers", async () => {
+    const { auth, token } = t.clients();
+    const user = { id: { case: "openId" as const, value: "ou_abc" } };
+    const start = await rejection(auth.startAuthorization({ appId: TEST_APP_ID, user }));
+    expect(start.code).toBe(Code.Unimplemented);
+    expect((await rejection(token.getUserAccessToken({ appId: TEST_APP_ID, user }))).code).toBe(
+      Code.Unimplemented,
+    );
+    const stream = auth.watchAuthEvents({ appId: TEST_APP_ID });
+    const err = await rejection(
+      (async () => {
+        for await (const _ of stream) {
+          /* drain */
+        }
+      })(),
+    );
+    expect(err.code).toBe(Code.Unimplemented);
+  });
+
+  it("serves /healthz, /readyz and /metrics", async () => {
+    const health = await fetch(`${t.httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${t.httpUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: "ready", database: "ok", migrations: "ok" });
+    await t.clients().auth.listAuthSessions({ appId: TEST_APP_ID });
+    const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(
+      /lark_auth_rpc_duration_seconds_count\{method="ListAuthSessions",reason="OK"\} \d+/,
+    );
+  });
+
+  it("keeps secrets out of logs", async () => {
+    await rejection(
+      t.clients("lak_secret_presented_key_123456789").auth.listAuthSessions({ appId: TEST_APP_ID }),
+    );
+    const text = t.logs.lines.join("\n");
+    expect(text).not.toContain("lak_secret_presented_key_123456789");
+    expect(text).not.toContain("test-app-secret-value");
+    expect(t.logs.records().some((r) => r.reason === "UNAUTHENTICATED")).toBe(true);
+  });
+});

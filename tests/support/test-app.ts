@@ -1,0 +1,124 @@
+import { Writable } from "node:stream";
+import { createClient, type Transport } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
+import { AuthService } from "../../gen/lark/auth/v1/auth_service_pb.js";
+import { TokenService } from "../../gen/lark/auth/v1/token_service_pb.js";
+import { type App, buildApp } from "../../src/app.js";
+import { parseConfig } from "../../src/config/index.js";
+import { hashCallerKey } from "../../src/crypto/caller-keys.js";
+import type { Database } from "../../src/store/database.js";
+import { createLogger } from "../../src/telemetry/logger.js";
+import { createTestDatabase } from "./db.js";
+
+export const TEST_APP_ID = "cli_0123456789abcdef";
+export const OTHER_APP_ID = "cli_fedcba9876543210";
+/** Holds every permission on every app. */
+export const ADMIN_KEY = "lak_test_admin_key_0000000000000000";
+/** Holds only auth:read on TEST_APP_ID. */
+export const READER_KEY = "lak_test_reader_key_000000000000000";
+
+/** Every log line the app wrote, as parsed JSON and as raw text (for secret scans). */
+export interface CapturedLogs {
+  readonly lines: string[];
+  records(): Record<string, unknown>[];
+}
+
+export interface TestApp {
+  readonly app: App;
+  readonly db: Database;
+  readonly logs: CapturedLogs;
+  readonly grpcUrl: string;
+  readonly httpUrl: string;
+  transports(): { grpc: Transport; connect: Transport; grpcWeb: Transport };
+  clients(key?: string): {
+    auth: ReturnType<typeof createClient<typeof AuthService>>;
+    token: ReturnType<typeof createClient<typeof TokenService>>;
+  };
+  close(): Promise<void>;
+}
+
+function captureLogs(): { logs: CapturedLogs; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      cb();
+    },
+  });
+  return {
+    logs: { lines, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) },
+    stream,
+  };
+}
+
+/**
+ * Starts the real service (both ports on 127.0.0.1, random ports) on a fresh test database,
+ * with two configured apps and two caller keys; logs are captured at debug level.
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const testDb = await createTestDatabase();
+  const config = parseConfig({
+    LARK_AUTH_GRPC_PORT: "0",
+    LARK_AUTH_HTTP_PORT: "0",
+    LARK_AUTH_BIND_HOST: "127.0.0.1",
+    LARK_AUTH_SANDBOX: "0",
+    LARK_APP_ID: TEST_APP_ID,
+    LARK_APP_SECRET: "test-app-secret-value",
+    LARK_DOMAIN: "http://127.0.0.1:9",
+    LARK_AUTH_CALLER_KEYS: `admin=${hashCallerKey(ADMIN_KEY)}`,
+    LARK_AUTH_SHUTDOWN_GRACE_MS: "2000",
+    ...env,
+  });
+  const reader = {
+    name: "reader",
+    keySha256: hashCallerKey(READER_KEY),
+    permissions: new Map([[TEST_APP_ID, new Set(["auth:read" as const])]]),
+  };
+  const { logs, stream } = captureLogs();
+  const logger = createLogger({ level: "debug", destination: stream });
+  const app = await buildApp(
+    { ...config, callerKeys: [...config.callerKeys, reader] },
+    { db: testDb.db, logger },
+  );
+  const grpcUrl = `http://127.0.0.1:${app.grpcPort}`;
+  const httpUrl = `http://127.0.0.1:${app.httpPort}`;
+  const transports = () => ({
+    grpc: createGrpcTransport({ baseUrl: grpcUrl }),
+    connect: createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1" }),
+    grpcWeb: createGrpcWebTransport({ baseUrl: httpUrl, httpVersion: "1.1" }),
+  });
+  const clients = (key = ADMIN_KEY) => {
+    const transport = createGrpcTransport({
+      baseUrl: grpcUrl,
+      interceptors: [
+        (next) => (req) => {
+          req.header.set("authorization", `Bearer ${key}`);
+          return next(req);
+        },
+      ],
+    });
+    return { auth: createClient(AuthService, transport), token: createClient(TokenService, transport) };
+  };
+  return {
+    app,
+    db: testDb.db,
+    logs,
+    grpcUrl,
+    httpUrl,
+    transports,
+    clients,
+    close: async () => {
+      await app.close();
+      await testDb.close();
+    },
+  };
+}
+
+/** Header options carrying a caller key, for clients built on raw transports. */
+export function withKey(key: string): { headers: Record<string, string> } {
+  return { headers: { authorization: `Bearer ${key}` } };
+}
