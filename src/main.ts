@@ -1,5 +1,6 @@
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config/index.js";
+import { scrubString } from "./telemetry/redact.js";
 
 /**
  * Entry point: config -> app -> listen -> signals. A bad configuration prints every
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error("lark-auth-service failed to start:", err instanceof Error ? err.message : err);
+  // Start-up errors (database URLs, SDK errors) can carry credentials: scrub before printing.
+  console.error(
+    `lark-auth-service failed to start: ${scrubString(err instanceof Error ? err.message : String(err))}`,
+  );
   process.exit(1);
 });

@@ -34,7 +34,18 @@ export interface Sandbox {
  * try the service without owning a Lark app. Announces itself loudly: it is not production.
  */
 export async function startSandbox(config: ServiceConfig, logger: Logger): Promise<Sandbox> {
-  const emulator = await startEmulator({ port: config.sandbox.emulatorPort, host: "127.0.0.1" });
+  // Browsers open the emulator's pages, so it binds where the service binds; a wildcard bind is
+  // advertised as localhost, the address a developer's browser uses.
+  const host = config.bindHost;
+  const advertised = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  const publicUrl = `http://${advertised.includes(":") ? `[${advertised}]` : advertised}:${config.sandbox.emulatorPort}`;
+  const fixedPort = config.sandbox.emulatorPort !== 0;
+  const emulator = await startEmulator({
+    port: config.sandbox.emulatorPort,
+    host,
+    publicUrl: fixedPort ? publicUrl : undefined,
+  });
+  const emulatorUrl = fixedPort ? publicUrl : emulator.url;
   const appSecret = randomBytes(16).toString("hex");
   const redirect = `${config.publicUrl ?? `http://localhost:${config.httpPort}`}/oauth/callback`;
   await emulator.registerApp({
@@ -51,13 +62,13 @@ export async function startSandbox(config: ServiceConfig, logger: Logger): Promi
     appId: SANDBOX_APP_ID,
     name: "Sandbox App",
     appSecret,
-    domain: emulator.url,
+    domain: emulatorUrl,
     flow: "redirect",
   };
   const banner = [
     "",
     "==================== SANDBOX MODE (not for production) ====================",
-    `Lark emulator:       ${emulator.url}   (chat pages: ${emulator.url}/_emulator/ui)`,
+    `Lark emulator:       ${emulatorUrl}   (chat pages: ${emulatorUrl}/_emulator/ui)`,
     `Sandbox app:         ${SANDBOX_APP_ID}`,
     ...users.map((u) => `Demo user:           ${u.name} <${u.email}> open_id=${u.open_id}`),
     `Dev caller key:      ${devCallerKey}`,
@@ -68,11 +79,11 @@ export async function startSandbox(config: ServiceConfig, logger: Logger): Promi
   // Printed to stdout on purpose, outside the redacting logger: the developer needs the key.
   process.stdout.write(`${banner.join("\n")}\n`);
   logger.warn(
-    { emulator: emulator.url, app_id: SANDBOX_APP_ID },
+    { emulator: emulatorUrl, app_id: SANDBOX_APP_ID },
     "sandbox mode: using the built-in Lark emulator",
   );
   return {
-    emulatorUrl: emulator.url,
+    emulatorUrl,
     app,
     callerKey: { name: "sandbox-dev", keySha256: hashCallerKey(devCallerKey), permissions },
     devCallerKey,

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from "../config/index.js";
 import { openDatabase } from "../store/database.js";
+import { scrubString } from "../telemetry/redact.js";
 
 /**
  * `npm run migrate`: applies every pending migration in `migrations/` to the configured database
@@ -28,6 +29,10 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // Configuration problems are for the operator, one per line; anything else keeps its stack.
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(
+    err instanceof ConfigError
+      ? err.message
+      : scrubString(err instanceof Error ? (err.stack ?? err.message) : String(err)),
+  );
   process.exitCode = 1;
 });

@@ -14,6 +14,8 @@ const STRING_PATTERNS: readonly [RegExp, string][] = [
   [/\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,2}/g, REDACTED],
   [/\b(?:t|u|ur|c|a)-[A-Za-z0-9_.-]{12,}/g, REDACTED],
   [/\blak_[A-Za-z0-9_-]{8,}/g, REDACTED],
+  // Credentials in connection URLs (postgres://user:password@host).
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s/]+@/gi, `$1${REDACTED}@`],
   [
     /([?&#](?:code|state|token|access_token|refresh_token|code_verifier|device_code|user_code|client_secret|app_secret|ticket)=)[^&\s"'#]+/gi,
     `$1${REDACTED}`,

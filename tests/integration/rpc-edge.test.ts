@@ -1,17 +1,9 @@
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestSchema, ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AuthService } from "../../gen/lark/auth/v1/auth_service_pb.js";
+import { rejection } from "../support/rpc.js";
 import { startTestApp, TEST_APP_ID, type TestApp, withKey } from "../support/test-app.js";
-
-async function rejection(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("the edge: authentication, validation, unimplemented, HTTP endpoints", () => {
   let t: TestApp;

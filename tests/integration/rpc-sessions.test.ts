@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AuthService } from "../../gen/lark/auth/v1/auth_service_pb.js";
 import { AuthSessionState, UserRefSchema } from "../../gen/lark/auth/v1/types_pb.js";
 import { createSessionStore } from "../../src/store/session-store.js";
 import { buildSession } from "../support/factories.js";
+import { reasonOf, rejection } from "../support/rpc.js";
 import {
   ADMIN_KEY,
   OTHER_APP_ID,
@@ -16,20 +17,6 @@ import {
   type TestApp,
   withKey,
 } from "../support/test-app.js";
-
-function reasonOf(err: unknown): string | undefined {
-  if (!(err instanceof ConnectError)) return undefined;
-  return err.findDetails(ErrorInfoSchema)[0]?.reason;
-}
-
-async function rejection(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("AuthService sessions slice (RPC -> domain -> store -> database)", () => {
   let t: TestApp;

@@ -54,6 +54,9 @@ describe("redaction", () => {
     const out = scrubString(text);
     for (const s of [...Object.values(SECRETS), "abc.def", "shh", "s1"]) expect(out).not.toContain(s);
     expect(out).toContain("https://x/cb?code=[REDACTED]");
+    expect(scrubString("connect postgres://svc:hunter2@db:5432/x failed")).toBe(
+      "connect postgres://svc:[REDACTED]@db:5432/x failed",
+    );
   });
 
   it("applies to every log call: message, fields and errors (without HTTP client baggage)", () => {

@@ -1,0 +1,271 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
+import { create, type DescMethod } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import {
+  AuthService,
+  file_lark_auth_v1_auth_service,
+  type GetAuthSessionRequest,
+  GetAuthSessionResponseSchema,
+  WatchAuthEventsResponseSchema,
+} from "../../gen/lark/auth/v1/auth_service_pb.js";
+import { createHttpServer } from "../../src/http/server.js";
+import { addConnectService } from "../../src/rpc/connect-mount.js";
+import type { CallContext } from "../../src/rpc/context.js";
+import { createGrpcServer } from "../../src/rpc/grpc-server.js";
+import { createPipeline, type ServiceHandlers } from "../../src/rpc/pipeline.js";
+import { createLogger } from "../../src/telemetry/logger.js";
+import { type HealthStatus, healthClient } from "../support/grpc-health.js";
+import { canBind, until } from "../support/net.js";
+import { startTestApp } from "../support/test-app.js";
+
+/** How long the test unary handler takes for each session id it is asked about. */
+const SLOW_MS = 300;
+const STUCK_MS = 20_000;
+
+/**
+ * The real grpc-js and connect-node servers, mounted exactly as app.ts mounts them, around
+ * a pipeline of test handlers: a slow unary (GetAuthSession) and a stream (WatchAuthEvents)
+ * that sends one bookmark then waits for its call to end. `close` is app.ts's sequence.
+ */
+async function startServers(graceMs: number) {
+  const shutdown = new AbortController();
+  const logger = createLogger({ level: "silent" });
+  let inFlight = 0;
+  let streamSignalled = false;
+  const handlers = new Map<DescMethod, ServiceHandlers[string]>([
+    [
+      AuthService.method.getAuthSession,
+      async (req: GetAuthSessionRequest) => {
+        inFlight += 1;
+        try {
+          // Deliberately deaf to ctx.signal: it models work that must be allowed to finish.
+          await delay(req.sessionId === "stuck" ? STUCK_MS : SLOW_MS);
+          return create(GetAuthSessionResponseSchema, { session: { sessionId: req.sessionId } });
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    ],
+    [
+      AuthService.method.watchAuthEvents,
+      async function* (_req: unknown, ctx: CallContext) {
+        inFlight += 1;
+        try {
+          yield create(WatchAuthEventsResponseSchema, {
+            kind: { case: "bookmark", value: { eventId: "1", time: timestampNow() } },
+          });
+          await new Promise<void>((resolve) => {
+            if (ctx.signal.aborted) resolve();
+            ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+          });
+          streamSignalled = true;
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    ],
+  ]);
+  const mount = { pipeline: createPipeline(handlers, []), logger, shutdown: shutdown.signal };
+  const grpc = createGrpcServer([AuthService], [file_lark_auth_v1_auth_service], mount);
+  const http: Server = createHttpServer({
+    routes: (router) => addConnectService(router, AuthService, mount),
+    ready: async () => ({ ready: true, checks: {} }),
+    metrics: new Registry(),
+    logger,
+    shutdown: shutdown.signal,
+  });
+  const grpcPort = await grpc.listen("127.0.0.1", 0);
+  const httpPort = await new Promise<number>((resolve) =>
+    http.listen(0, "127.0.0.1", () => resolve((http.address() as AddressInfo).port)),
+  );
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      shutdown.abort();
+      await grpc.shutdown(graceMs);
+      http.closeIdleConnections();
+      const force = setTimeout(() => http.closeAllConnections(), graceMs);
+      await httpClosed;
+      clearTimeout(force);
+    })();
+    return closing;
+  };
+  return {
+    grpcPort,
+    httpPort,
+    grpcUrl: `http://127.0.0.1:${grpcPort}`,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    inFlight: () => inFlight,
+    streamSignalled: () => streamSignalled,
+    close,
+  };
+}
+
+type Servers = Awaited<ReturnType<typeof startServers>>;
+
+/** What became of a call: its answer or the error it ended with. */
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: ConnectError };
+
+function settle<T>(p: Promise<T>): Promise<Outcome<T>> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (err: unknown) => ({ ok: false as const, error: ConnectError.from(err) }),
+  );
+}
+
+/** Opens WatchAuthEvents, waits for its first message, and returns how the rest of it ends. */
+async function openStream(transport: Transport) {
+  const controller = new AbortController();
+  const stream = createClient(AuthService, transport).watchAuthEvents({}, { signal: controller.signal });
+  const it = stream[Symbol.asyncIterator]();
+  const first = await it.next();
+  expect(first.done).toBe(false);
+  expect(first.value?.kind.case).toBe("bookmark");
+  const rest = settle(
+    (async () => {
+      let more = 0;
+      for (let r = await it.next(); !r.done; r = await it.next()) more += 1;
+      return more;
+    })(),
+  );
+  return { rest, cancel: () => controller.abort() };
+}
+
+const reasonOf = (err: ConnectError) => err.findDetails(ErrorInfoSchema)[0]?.reason;
+
+describe("graceful shutdown of the servers built from src/rpc and src/http", () => {
+  let servers: Servers | undefined;
+  const cleanups: (() => void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) c();
+    await servers?.close();
+    servers = undefined;
+  });
+
+  it("grpc-js: drains the unary call, ends the stream with UNAVAILABLE/SHUTTING_DOWN, refuses new calls, flips health", async () => {
+    servers = await startServers(5_000);
+    const s = servers;
+    const transport = createGrpcTransport({ baseUrl: s.grpcUrl });
+    const auth = createClient(AuthService, transport);
+    const health = healthClient(`127.0.0.1:${s.grpcPort}`);
+    cleanups.push(() => health.close());
+    expect(await health.check()).toBe("SERVING");
+    expect(await health.check(AuthService.typeName)).toBe("SERVING");
+    const statuses: HealthStatus[] = [];
+    const watch = health.watch("", statuses);
+    cleanups.push(() => watch.cancel());
+    await until(() => statuses.length > 0, 5_000, "the first health status");
+
+    const stream = await openStream(transport);
+    const unary = settle(auth.getAuthSession({ sessionId: "slow" }));
+    await until(() => s.inFlight() === 2, 5_000, "both calls to reach their handlers");
+
+    const closed = s.close();
+    await until(() => statuses.includes("NOT_SERVING"), 5_000, "health to report NOT_SERVING");
+    expect(statuses).toEqual(["SERVING", "NOT_SERVING"]);
+    watch.cancel(); // A watch is an open call too; a real balancer drops it once it reads NOT_SERVING.
+
+    const refused = await settle(
+      createClient(AuthService, createGrpcTransport({ baseUrl: s.grpcUrl })).getAuthSession({
+        sessionId: "late",
+      }),
+    );
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.code).toBe(Code.Unavailable);
+
+    const answered = await unary;
+    expect(answered.ok && answered.value.session?.sessionId).toBe("slow");
+
+    const ended = await stream.rest;
+    expect(s.streamSignalled()).toBe(true);
+    expect(ended.ok).toBe(false);
+    if (!ended.ok) {
+      expect(ended.error.code).toBe(Code.Unavailable);
+      expect(reasonOf(ended.error)).toBe("SHUTTING_DOWN");
+    }
+    await closed;
+    expect(s.inFlight()).toBe(0);
+    expect(await canBind(s.grpcPort)).toBe(true);
+  });
+
+  it("connect-node: drains the unary call, ends the stream with UNAVAILABLE/SHUTTING_DOWN, refuses new calls", async () => {
+    servers = await startServers(5_000);
+    const s = servers;
+    const transport = createConnectTransport({ baseUrl: s.httpUrl, httpVersion: "1.1" });
+    const auth = createClient(AuthService, transport);
+
+    const stream = await openStream(transport);
+    const unary = settle(auth.getAuthSession({ sessionId: "slow" }));
+    await until(() => s.inFlight() === 2, 5_000, "both calls to reach their handlers");
+
+    const closed = s.close();
+    await until(() => s.streamSignalled(), 5_000, "the stream handler to see the shutdown");
+    const refused = await settle(
+      createClient(
+        AuthService,
+        createConnectTransport({ baseUrl: s.httpUrl, httpVersion: "1.1" }),
+      ).getAuthSession({ sessionId: "late" }),
+    );
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.code).toBe(Code.Unavailable);
+
+    const answered = await unary;
+    expect(answered.ok && answered.value.session?.sessionId).toBe("slow");
+    const ended = await stream.rest;
+    expect(ended.ok).toBe(false);
+    if (!ended.ok) {
+      expect(ended.error.code).toBe(Code.Unavailable);
+      expect(reasonOf(ended.error)).toBe("SHUTTING_DOWN");
+    }
+    await closed;
+    expect(s.inFlight()).toBe(0);
+    expect(await canBind(s.httpPort)).toBe(true);
+  });
+
+  it("cancels a call that outlives the grace period, on both transports", async () => {
+    servers = await startServers(500);
+    const s = servers;
+    const calls = [
+      createClient(AuthService, createGrpcTransport({ baseUrl: s.grpcUrl })),
+      createClient(AuthService, createConnectTransport({ baseUrl: s.httpUrl, httpVersion: "1.1" })),
+    ].map((auth) => settle(auth.getAuthSession({ sessionId: "stuck" })));
+    await until(() => s.inFlight() === 2, 5_000, "both calls to reach their handlers");
+    const started = Date.now();
+    await s.close();
+    // Far below STUCK_MS: shutdown did not wait for the stuck handlers.
+    expect(Date.now() - started).toBeLessThan(STUCK_MS / 2);
+    const [grpcCall, connectCall] = await Promise.all(calls);
+    expect(grpcCall?.ok).toBe(false);
+    expect(connectCall?.ok).toBe(false);
+    if (grpcCall && !grpcCall.ok) expect([Code.Canceled, Code.Unavailable]).toContain(grpcCall.error.code);
+    if (connectCall && !connectCall.ok)
+      expect([Code.Canceled, Code.Unavailable]).toContain(connectCall.error.code);
+    expect(await canBind(s.grpcPort)).toBe(true);
+    expect(await canBind(s.httpPort)).toBe(true);
+  });
+});
+
+describe("graceful shutdown of the whole app (buildApp)", () => {
+  it("close() resolves, is idempotent and releases both ports", async () => {
+    const t = await startTestApp();
+    const { grpcPort, httpPort } = t.app;
+    await t.clients().auth.listAuthSessions({ appId: "cli_0123456789abcdef" });
+    expect(await canBind(grpcPort)).toBe(false);
+    expect(await canBind(httpPort)).toBe(false);
+    const first = t.app.close();
+    expect(t.app.close()).toBe(first);
+    await first;
+    await t.close();
+    expect(await canBind(grpcPort)).toBe(true);
+    expect(await canBind(httpPort)).toBe(true);
+    expect(t.logs.records().some((r) => r.msg === "stopped")).toBe(true);
+  });
+});
