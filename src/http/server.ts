@@ -40,7 +40,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       res.end(await deps.metrics.metrics());
     },
   };
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const route = req.method === "GET" ? routes[path] : undefined;
     const handle = route ?? connect;
@@ -50,4 +50,21 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       else res.destroy();
     });
   });
+  closeDrainedConnections(server, deps.shutdown);
+  return server;
+}
+
+/**
+ * Once shutdown starts, closes each keep-alive connection as soon as its last call has drained:
+ * otherwise an idle socket would hold `server.close()` open until `keepAliveTimeout` (5 s).
+ */
+function closeDrainedConnections(server: Server, shutdown: AbortSignal): void {
+  shutdown.addEventListener(
+    "abort",
+    () => {
+      const timer = setInterval(() => server.closeIdleConnections(), 50).unref();
+      server.once("close", () => clearInterval(timer));
+    },
+    { once: true },
+  );
 }

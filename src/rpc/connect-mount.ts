@@ -2,7 +2,7 @@ import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "../telemetry/logger.js";
 import { newCallContext } from "./call-context.js";
-import { toConnectError } from "./errors.js";
+import { shuttingDown, toConnectError } from "./errors.js";
 import { isStream, type Next } from "./pipeline.js";
 
 /** What the connect-node routes share with the grpc-js mount: the same pipeline. */
@@ -39,6 +39,8 @@ function serverStream(deps: ConnectMountDeps, method: DescMethod) {
       const result = deps.pipeline({ method, request, ctx: contextOf(deps, method, h) });
       if (!isStream(result)) throw new Error(`${method.name} returned a single answer on a stream`);
       yield* result;
+      // Ended by shutdown, not by the handler: a clean end would read as "finished" to the caller.
+      if (deps.shutdown.aborted) throw shuttingDown();
     } catch (err) {
       throw toConnectError(err);
     }

@@ -3,7 +3,7 @@ import { anyPack, DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
-import { DomainError, type DomainErrorCode } from "../domain/errors.js";
+import { DomainError, DomainErrorCode } from "../domain/errors.js";
 
 /** The ErrorInfo domain of every error this service sends. */
 export const ERROR_DOMAIN = "lark-auth";
@@ -83,6 +83,17 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
     value: { reason: "INTERNAL", domain: ERROR_DOMAIN, metadata: {} },
   };
   return answer(Code.Internal, "INTERNAL", "internal error", [info]);
+}
+
+/**
+ * How a stream cut short by shutdown ends, on both transports: UNAVAILABLE with reason
+ * SHUTTING_DOWN, so the caller knows to reconnect and resume rather than take it as finished.
+ */
+export function shuttingDown(): DomainError {
+  return new DomainError(
+    DomainErrorCode.SHUTTING_DOWN,
+    "server is shutting down; reconnect and resume from your last event id",
+  );
 }
 
 /** The ErrorInfo reason `err` will be answered with, without building the answer. */

@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { DomainError, DomainErrorCode } from "../domain/errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import { newCallContext } from "./call-context.js";
-import { toErrorAnswer } from "./errors.js";
+import { shuttingDown, toErrorAnswer } from "./errors.js";
 import { isStream, type Next } from "./pipeline.js";
 
 /** What every grpc-js handler shares: the pipeline, the logger and the shutdown signal. */
@@ -96,11 +96,7 @@ function streamHandler(
       const result = deps.pipeline({ method, request, ctx });
       if (!isStream(result)) throw new Error(`${method.name} returned a single answer on a stream`);
       await writeAll(call, result, ctx.signal);
-      if (deps.shutdown.aborted)
-        throw new DomainError(
-          DomainErrorCode.STORE_UNAVAILABLE,
-          "server is shutting down; reconnect and resume from your last event id",
-        );
+      if (deps.shutdown.aborted) throw shuttingDown();
       if (!call.cancelled) call.end();
     } catch (err) {
       if (!call.cancelled) call.emit("error", toServiceError(err));

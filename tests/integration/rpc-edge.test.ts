@@ -94,6 +94,10 @@ describe("the edge: authentication, validation, unimplemented, HTTP endpoints", 
     const text = t.logs.lines.join("\n");
     expect(text).not.toContain("lak_secret_presented_key_123456789");
     expect(text).not.toContain("test-app-secret-value");
-    expect(t.logs.records().some((r) => r.reason === "UNAUTHENTICATED")).toBe(true);
+    const rejected = t.logs
+      .records()
+      .find((r) => r.reason === "UNAUTHENTICATED" && r.rpc === "ListAuthSessions");
+    expect(rejected).toMatchObject({ app_id: TEST_APP_ID, rpc: "ListAuthSessions", level: "info" });
+    expect(rejected?.request_id).toEqual(expect.any(String));
   });
 });

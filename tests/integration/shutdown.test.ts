@@ -225,7 +225,10 @@ describe("graceful shutdown of the servers built from src/rpc and src/http", () 
       expect(ended.error.code).toBe(Code.Unavailable);
       expect(reasonOf(ended.error)).toBe("SHUTTING_DOWN");
     }
+    // Resolves once the calls have drained, not after the keep-alive timeout (5 s) or the grace period.
+    const drained = Date.now();
     await closed;
+    expect(Date.now() - drained).toBeLessThan(3_000);
     expect(s.inFlight()).toBe(0);
     expect(await canBind(s.httpPort)).toBe(true);
   });
@@ -242,12 +245,14 @@ describe("graceful shutdown of the servers built from src/rpc and src/http", () 
     await s.close();
     // Far below STUCK_MS: shutdown did not wait for the stuck handlers.
     expect(Date.now() - started).toBeLessThan(STUCK_MS / 2);
-    const [grpcCall, connectCall] = await Promise.all(calls);
-    expect(grpcCall?.ok).toBe(false);
-    expect(connectCall?.ok).toBe(false);
-    if (grpcCall && !grpcCall.ok) expect([Code.Canceled, Code.Unavailable]).toContain(grpcCall.error.code);
-    if (connectCall && !connectCall.ok)
-      expect([Code.Canceled, Code.Unavailable]).toContain(connectCall.error.code);
+    // No status can be sent on a cut connection; each client reports the cut in its own words
+    // (connect-node: INTERNAL "Session closed with error code 8" for the h2 GOAWAY(CANCEL),
+    // ABORTED "socket hang up" on HTTP/1.1). What matters: the call fails and nothing hangs.
+    const cut = [Code.Canceled, Code.Unavailable, Code.Internal, Code.Aborted];
+    for (const outcome of await Promise.all(calls)) {
+      expect(outcome.ok).toBe(false);
+      if (!outcome.ok) expect(cut).toContain(outcome.error.code);
+    }
     expect(await canBind(s.grpcPort)).toBe(true);
     expect(await canBind(s.httpPort)).toBe(true);
   });

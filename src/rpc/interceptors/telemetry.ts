@@ -41,11 +41,11 @@ export function telemetryInterceptor(tracer: Tracer, metrics: RpcMetrics, logger
       span.setAttribute(ATTR.outcome, reason);
       if (err !== undefined && !isDomainError(err, ...EXPECTED)) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-        call.ctx.logger.error({ err, method: call.method.name }, "rpc failed");
+        call.ctx.logger.error({ err, ...subjectOf(call) }, "rpc failed");
       } else if (err !== undefined) {
-        call.ctx.logger.info({ method: call.method.name, reason }, "rpc rejected");
+        call.ctx.logger.info({ reason, ...subjectOf(call) }, "rpc rejected");
       } else if (debug) {
-        call.ctx.logger.debug({ method: call.method.name }, "rpc ok");
+        call.ctx.logger.debug(subjectOf(call), "rpc ok");
       }
       span.end();
     };
@@ -66,6 +66,15 @@ export function telemetryInterceptor(tracer: Tracer, metrics: RpcMetrics, logger
       finish(err);
       throw err;
     }
+  };
+}
+
+/** The app and session a call concerns, for log lines: ids only, never other request fields. */
+function subjectOf(call: Call): { app_id?: string; session_id?: string } {
+  const { appId, sessionId } = call.request as { appId?: unknown; sessionId?: unknown };
+  return {
+    app_id: typeof appId === "string" && appId !== "" ? appId : undefined,
+    session_id: typeof sessionId === "string" && sessionId !== "" ? sessionId : undefined,
   };
 }
 
