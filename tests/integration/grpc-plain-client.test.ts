@@ -140,6 +140,7 @@ describe("a plain @grpc/grpc-js client built from the .proto files", () => {
     ]);
     expect(stdout).toContain("lark.auth.v1.AuthService/StartAuthorization");
     expect(stdout).toContain("lark.auth.v1.TokenService/GetUserAccessToken");
+    expect(stdout).toContain("grpc.health.v1.Health/Check");
     const { stdout: body } = await run("node_modules/.bin/buf", [
       "curl",
       "--protocol",
@@ -152,5 +153,13 @@ describe("a plain @grpc/grpc-js client built from the .proto files", () => {
       `http://127.0.0.1:${t.app.grpcPort}/lark.auth.v1.AuthService/ListAuthSessions`,
     ]);
     expect(JSON.parse(body)).toEqual({});
+    const { stdout: health } = await run("node_modules/.bin/buf", [
+      "curl",
+      "--protocol",
+      "grpc",
+      "--http2-prior-knowledge",
+      `http://127.0.0.1:${t.app.grpcPort}/grpc.health.v1.Health/Check`,
+    ]);
+    expect(JSON.parse(health)).toEqual({ status: "SERVING" });
   });
 });

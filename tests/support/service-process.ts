@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The repository root, so the child runs exactly as `npm start` does there. */
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The project's own Node (24, from the `node` devDependency), never whatever is on the PATH. */
+export const PROJECT_NODE = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
+
+/** How a child process ended. */
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** The service running as a real OS process, with everything it printed so far. */
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  stdout(): string;
+  stderr(): string;
+  /** The stdout lines that are JSON log records, parsed. */
+  logRecords(): Record<string, unknown>[];
+  /** Resolves with the first match of `pattern` in stdout; rejects on timeout or early exit. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Sends `signal` and waits for the exit, failing after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<Exit>;
+  /** Last-resort cleanup: SIGKILL if it is still running. */
+  kill(): void;
+}
+
+/**
+ * Spawns `node --import tsx src/main.ts` with only `env` (plus PATH and HOME): no LARK_* or
+ * DATABASE_URL leaks in from the test runner's environment.
+ */
+export function spawnService(env: Record<string, string>): ServiceProcess {
+  const child = spawn(PROJECT_NODE, ["--import", "tsx", "src/main.ts"], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    err += chunk;
+  });
+  const exited = new Promise<Exit>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  // stdio may still hold the last lines when "exit" fires; "close" comes after both ends drain.
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+
+  const waitForOutput = async (pattern: RegExp, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = pattern.exec(out);
+      if (match) return match;
+      if (done) throw new Error(`exited before printing ${pattern}:\n${out}\n${err}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${out}\n${err}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
+  const stop = async (signal: NodeJS.Signals = "SIGTERM", timeoutMs = 15_000) => {
+    if (!done) child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no exit within ${timeoutMs} ms of ${signal}`)), timeoutMs);
+    });
+    try {
+      const exit = await Promise.race([exited, timeout]);
+      await closed;
+      return exit;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    child,
+    exited: exited.then(async (exit) => {
+      await closed;
+      return exit;
+    }),
+    stdout: () => out,
+    stderr: () => err,
+    logRecords: () =>
+      out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    waitForOutput,
+    stop,
+    kill: () => {
+      if (!done) child.kill("SIGKILL");
+    },
+  };
+}
