@@ -23,6 +23,7 @@ import { authInterceptor } from "../src/rpc/interceptors/auth.js";
 import { telemetryInterceptor } from "../src/rpc/interceptors/telemetry.js";
 import { validateInterceptor } from "../src/rpc/interceptors/validate.js";
 import { createPipeline } from "../src/rpc/pipeline.js";
+import { createShutdownController } from "../src/shutdown.js";
 import { createLogger } from "../src/telemetry/logger.js";
 import { createMetrics } from "../src/telemetry/metrics.js";
 import { getTracer } from "../src/telemetry/tracing.js";
@@ -81,7 +82,7 @@ async function serviceStackServer(): Promise<grpc.Server> {
   ];
   const pipeline = createPipeline(handlers, chain);
   // Only GetAuthSession is benchmarked; the mount registers the whole service as production does.
-  addGrpcService(server, AuthService, { pipeline, logger, shutdown: new AbortController().signal });
+  addGrpcService(server, AuthService, { pipeline, logger, signals: createShutdownController(0) });
   return server;
 }
 

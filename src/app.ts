@@ -15,6 +15,7 @@ import { createPipeline, type ServiceHandlers } from "./rpc/pipeline.js";
 import { createAuthServiceHandlers } from "./rpc/services/auth-service.js";
 import { createTokenServiceHandlers } from "./rpc/services/token-service.js";
 import { type Sandbox, startSandbox } from "./sandbox.js";
+import { createShutdownController } from "./shutdown.js";
 import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
 import { createSessionStore } from "./store/session-store.js";
@@ -83,7 +84,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       migrate: config.migrateOnStart,
     }));
   await syncApps(db, apps);
-  const shutdown = new AbortController();
+  const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
   const chain = [
     telemetryInterceptor(getTracer(), metrics.rpc, logger),
@@ -91,7 +92,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     validateInterceptor,
   ];
   const pipeline = createPipeline(handlersFor(db), chain);
-  const mount = { pipeline, logger, shutdown: shutdown.signal };
+  const mount = { pipeline, logger, signals: stopping };
   const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
   const ready = async () => {
     const reachable = await db.ping();
@@ -109,7 +110,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     ready,
     metrics: metrics.registry,
     logger,
-    shutdown: shutdown.signal,
+    signals: stopping,
   });
   const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
   const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
@@ -121,13 +122,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
   const close = () => {
     closing ??= (async () => {
       logger.info({ grace_ms: config.shutdownGraceMs }, "shutting down");
-      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
-      shutdown.abort();
-      await grpc.shutdown(config.shutdownGraceMs);
-      http.closeIdleConnections();
-      const force = setTimeout(() => http.closeAllConnections(), config.shutdownGraceMs);
-      await httpClosed;
-      clearTimeout(force);
+      await stopping.drain(grpc, http);
       if (!overrides.db) await db.close();
       await sandbox?.close();
       logger.info("stopped");

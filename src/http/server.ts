@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
+import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 
 /** What the HTTP/1.1 port needs: Connect routes, readiness, metrics. */
@@ -10,7 +11,7 @@ export interface HttpServerDeps {
   readonly ready: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   readonly metrics: Registry;
   readonly logger: Logger;
-  readonly shutdown: AbortSignal;
+  readonly signals: ShutdownSignals;
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -25,12 +26,16 @@ function json(res: ServerResponse, status: number, body: unknown): void {
  * alive), `/readyz` (the database is reachable and migrated), `/metrics` (Prometheus).
  */
 export function createHttpServer(deps: HttpServerDeps): Server {
-  const connect = connectNodeAdapter({ routes: deps.routes, shutdownSignal: deps.shutdown });
+  const connect = connectNodeAdapter({
+    routes: deps.routes,
+    // connect-node aborts every handler's signal on this one: unary calls get the whole grace period.
+    shutdownSignal: deps.signals.graceExpired,
+  });
   const routes: Record<string, Route> = {
     "/healthz": (_req, res) => json(res, 200, { status: "ok" }),
     "/readyz": async (_req, res) => {
       const r = await deps.ready();
-      json(res, r.ready && !deps.shutdown.aborted ? 200 : 503, {
+      json(res, r.ready && !deps.signals.shutdown.aborted ? 200 : 503, {
         status: r.ready ? "ready" : "not ready",
         ...r.checks,
       });
@@ -50,7 +55,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       else res.destroy();
     });
   });
-  closeDrainedConnections(server, deps.shutdown);
+  closeDrainedConnections(server, deps.signals.shutdown);
   return server;
 }
 

@@ -1,5 +1,6 @@
 import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import { endOf, type ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 import { newCallContext } from "./call-context.js";
 import { shuttingDown, toConnectError } from "./errors.js";
@@ -9,7 +10,7 @@ import { isStream, type Next } from "./pipeline.js";
 export interface ConnectMountDeps {
   readonly pipeline: Next;
   readonly logger: Logger;
-  readonly shutdown: AbortSignal;
+  readonly signals: ShutdownSignals;
 }
 
 function contextOf(deps: ConnectMountDeps, method: DescMethod, h: HandlerContext) {
@@ -17,7 +18,7 @@ function contextOf(deps: ConnectMountDeps, method: DescMethod, h: HandlerContext
   return newCallContext({
     method,
     header: (name) => h.requestHeader.get(name) ?? undefined,
-    signals: () => [h.signal, deps.shutdown],
+    signals: () => [h.signal, endOf(deps.signals, method)],
     deadline: timeout === undefined ? undefined : new Date(Date.now() + timeout),
     logger: deps.logger,
   });
@@ -40,7 +41,7 @@ function serverStream(deps: ConnectMountDeps, method: DescMethod) {
       if (!isStream(result)) throw new Error(`${method.name} returned a single answer on a stream`);
       yield* result;
       // Ended by shutdown, not by the handler: a clean end would read as "finished" to the caller.
-      if (deps.shutdown.aborted) throw shuttingDown();
+      if (deps.signals.shutdown.aborted) throw shuttingDown();
     } catch (err) {
       throw toConnectError(err);
     }

@@ -1,6 +1,7 @@
 import { type DescMethod, type DescService, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { DomainError, DomainErrorCode } from "../domain/errors.js";
+import { endOf, type ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 import { newCallContext } from "./call-context.js";
 import { shuttingDown, toErrorAnswer } from "./errors.js";
@@ -10,7 +11,7 @@ import { isStream, type Next } from "./pipeline.js";
 export interface GrpcMountDeps {
   readonly pipeline: Next;
   readonly logger: Logger;
-  readonly shutdown: AbortSignal;
+  readonly signals: ShutdownSignals;
 }
 
 /** A grpc-js ServiceError carrying the same google.rpc.Status details Connect clients read. */
@@ -38,7 +39,7 @@ function prepare(deps: GrpcMountDeps, method: DescMethod, call: AnyCall) {
       const v = call.metadata.get(name)[0];
       return typeof v === "string" ? v : undefined;
     },
-    signals: () => [cancelled(), deps.shutdown],
+    signals: () => [cancelled(), endOf(deps.signals, method)],
     deadline:
       deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined,
     logger: deps.logger,
@@ -96,7 +97,7 @@ function streamHandler(
       const result = deps.pipeline({ method, request, ctx });
       if (!isStream(result)) throw new Error(`${method.name} returned a single answer on a stream`);
       await writeAll(call, result, ctx.signal);
-      if (deps.shutdown.aborted) throw shuttingDown();
+      if (deps.signals.shutdown.aborted) throw shuttingDown();
       if (!call.cancelled) call.end();
     } catch (err) {
       if (!call.cancelled) call.emit("error", toServiceError(err));

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +14,7 @@ import { createSessionStore } from "../../src/store/session-store.js";
 import { buildSession } from "../support/factories.js";
 import { healthClient } from "../support/grpc-health.js";
 import { freePorts } from "../support/net.js";
-import { type ServiceProcess, spawnService } from "../support/service-process.js";
+import { PROJECT_NODE, type ServiceProcess, spawnService } from "../support/service-process.js";
 
 const FIXED_KEY = "lak_e2e_fixed_dev_caller_key_0000000001";
 const SEEDED = buildSession({ appId: SANDBOX_APP_ID, context: "resume-here" });
@@ -92,6 +93,13 @@ describe("the service as a real process (node --import tsx src/main.ts), sandbox
   }
 
   beforeAll(async () => {
+    // The project's pinned Node, not the system one (which may be too old for the service).
+    const [major = 0, minor = 0] = execFileSync(PROJECT_NODE, ["--version"], { encoding: "utf8" })
+      .trim()
+      .slice(1)
+      .split(".")
+      .map(Number);
+    expect(major * 100 + minor).toBeGreaterThanOrEqual(2217);
     dataDir = await mkdtemp(join(tmpdir(), "lark-auth-e2e-"));
     // Seed through the store, then let go: the embedded data dir belongs to one process at a time.
     const db = await openDatabase({ dataDir });

@@ -20,6 +20,7 @@ import { addConnectService } from "../../src/rpc/connect-mount.js";
 import type { CallContext } from "../../src/rpc/context.js";
 import { createGrpcServer } from "../../src/rpc/grpc-server.js";
 import { createPipeline, type ServiceHandlers } from "../../src/rpc/pipeline.js";
+import { createShutdownController } from "../../src/shutdown.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { type HealthStatus, healthClient } from "../support/grpc-health.js";
 import { canBind, until } from "../support/net.js";
@@ -32,21 +33,22 @@ const STUCK_MS = 20_000;
 /**
  * The real grpc-js and connect-node servers, mounted exactly as app.ts mounts them, around
  * a pipeline of test handlers: a slow unary (GetAuthSession) and a stream (WatchAuthEvents)
- * that sends one bookmark then waits for its call to end. `close` is app.ts's sequence.
+ * that sends one bookmark then waits for its call to end. `close` is app.ts's sequence (src/shutdown.ts).
  */
 async function startServers(graceMs: number) {
-  const shutdown = new AbortController();
+  const stopping = createShutdownController(graceMs);
   const logger = createLogger({ level: "silent" });
   let inFlight = 0;
   let streamSignalled = false;
   const handlers = new Map<DescMethod, ServiceHandlers[string]>([
     [
       AuthService.method.getAuthSession,
-      async (req: GetAuthSessionRequest) => {
+      async (req: GetAuthSessionRequest, ctx: CallContext) => {
         inFlight += 1;
         try {
-          // Deliberately deaf to ctx.signal: it models work that must be allowed to finish.
-          await delay(req.sessionId === "stuck" ? STUCK_MS : SLOW_MS);
+          // Honours ctx.signal, as handlers calling Lark will: a unary call must not be aborted
+          // when shutdown starts, only when the grace period is over.
+          await delay(req.sessionId === "stuck" ? STUCK_MS : SLOW_MS, undefined, { signal: ctx.signal });
           return create(GetAuthSessionResponseSchema, { session: { sessionId: req.sessionId } });
         } finally {
           inFlight -= 1;
@@ -72,14 +74,14 @@ async function startServers(graceMs: number) {
       },
     ],
   ]);
-  const mount = { pipeline: createPipeline(handlers, []), logger, shutdown: shutdown.signal };
+  const mount = { pipeline: createPipeline(handlers, []), logger, signals: stopping };
   const grpc = createGrpcServer([AuthService], [file_lark_auth_v1_auth_service], mount);
   const http: Server = createHttpServer({
     routes: (router) => addConnectService(router, AuthService, mount),
     ready: async () => ({ ready: true, checks: {} }),
     metrics: new Registry(),
     logger,
-    shutdown: shutdown.signal,
+    signals: stopping,
   });
   const grpcPort = await grpc.listen("127.0.0.1", 0);
   const httpPort = await new Promise<number>((resolve) =>
@@ -87,15 +89,7 @@ async function startServers(graceMs: number) {
   );
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= (async () => {
-      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
-      shutdown.abort();
-      await grpc.shutdown(graceMs);
-      http.closeIdleConnections();
-      const force = setTimeout(() => http.closeAllConnections(), graceMs);
-      await httpClosed;
-      clearTimeout(force);
-    })();
+    closing ??= stopping.drain(grpc, http);
     return closing;
   };
   return {
