@@ -4,11 +4,17 @@ import type { Caller } from "../domain/callers.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { CallContext } from "./context.js";
 
+/** What a transport exposes of one call. */
+export interface CallSource {
+  /** A request header (gRPC metadata or HTTP header), lower-case name. */
+  header(name: string): string | undefined;
+  /** The signals that end the call; read only when a handler asks for `signal`. */
+  signals(): AbortSignal[];
+}
+
 export interface CallContextInit {
   readonly method: DescMethod;
-  readonly header: (name: string) => string | undefined;
-  /** The signals that end the call; read only when a handler asks for `signal`. */
-  readonly signals: () => AbortSignal[];
+  readonly source: CallSource;
   readonly deadline?: Date;
   readonly logger: Logger;
 }
@@ -28,7 +34,7 @@ class LazyCallContext implements CallContext {
 
   get requestId(): string {
     if (this.#requestId === undefined) {
-      const given = this.init.header("x-request-id");
+      const given = this.init.source.header("x-request-id");
       // A caller-supplied id is kept only when short and plain, so it cannot inject log content.
       this.#requestId = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     }
@@ -44,7 +50,7 @@ class LazyCallContext implements CallContext {
   }
 
   get signal(): AbortSignal {
-    this.#signal ??= AbortSignal.any(this.init.signals());
+    this.#signal ??= AbortSignal.any(this.init.source.signals());
     return this.#signal;
   }
 
@@ -55,7 +61,7 @@ class LazyCallContext implements CallContext {
   }
 
   header(name: string): string | undefined {
-    return this.init.header(name);
+    return this.init.source.header(name);
   }
 }
 

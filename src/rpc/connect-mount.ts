@@ -15,10 +15,10 @@ export interface ConnectMountDeps {
 
 function contextOf(deps: ConnectMountDeps, method: DescMethod, h: HandlerContext) {
   const timeout = h.timeoutMs();
+  const end = endOf(deps.signals, method);
   return newCallContext({
     method,
-    header: (name) => h.requestHeader.get(name) ?? undefined,
-    signals: () => [h.signal, endOf(deps.signals, method)],
+    source: { header: (name) => h.requestHeader.get(name) ?? undefined, signals: () => [h.signal, end] },
     deadline: timeout === undefined ? undefined : new Date(Date.now() + timeout),
     logger: deps.logger,
   });

@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { DomainError, DomainErrorCode } from "../domain/errors.js";
 import { endOf, type ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
-import { newCallContext } from "./call-context.js";
+import { type CallSource, newCallContext } from "./call-context.js";
 import { shuttingDown, toErrorAnswer } from "./errors.js";
 import { isStream, type Next } from "./pipeline.js";
 
@@ -24,26 +24,39 @@ export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
 
 type AnyCall = grpc.ServerUnaryCall<Buffer, Message> | grpc.ServerWritableStream<Buffer, Message>;
 
-function prepare(deps: GrpcMountDeps, method: DescMethod, call: AnyCall) {
-  // The cancel listener is attached only when a handler asks for the signal (most never do).
-  const cancelled = () => {
+/**
+ * What the call context reads from a grpc-js call. A class rather than closures: this runs on
+ * every call, and per-call closures showed up in the benchmark's profile.
+ */
+class GrpcCallSource implements CallSource {
+  constructor(
+    private readonly call: AnyCall,
+    private readonly end: AbortSignal,
+  ) {}
+
+  header(name: string): string | undefined {
+    const v = this.call.metadata.get(name)[0];
+    return typeof v === "string" ? v : undefined;
+  }
+
+  /** The cancel listener is attached only when a handler asks for the signal (most never do). */
+  signals(): AbortSignal[] {
     const aborted = new AbortController();
-    if (call.cancelled) aborted.abort();
-    else call.once("cancelled", () => aborted.abort());
-    return aborted.signal;
-  };
+    if (this.call.cancelled) aborted.abort();
+    else this.call.once("cancelled", () => aborted.abort());
+    return [aborted.signal, this.end];
+  }
+}
+
+function deadlineOf(call: AnyCall): Date | undefined {
   const deadline = call.getDeadline();
-  const ctx = newCallContext({
-    method,
-    header: (name) => {
-      const v = call.metadata.get(name)[0];
-      return typeof v === "string" ? v : undefined;
-    },
-    signals: () => [cancelled(), endOf(deps.signals, method)],
-    deadline:
-      deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined,
-    logger: deps.logger,
-  });
+  if (deadline instanceof Date) return deadline;
+  return Number.isFinite(deadline) ? new Date(deadline) : undefined;
+}
+
+function prepare(deps: GrpcMountDeps, method: DescMethod, call: AnyCall) {
+  const source = new GrpcCallSource(call, endOf(deps.signals, method));
+  const ctx = newCallContext({ method, source, deadline: deadlineOf(call), logger: deps.logger });
   // Decoding here (not in grpc-js) turns a malformed payload into INVALID_ARGUMENT.
   let request: Message;
   try {
@@ -57,18 +70,25 @@ function prepare(deps: GrpcMountDeps, method: DescMethod, call: AnyCall) {
   return { ctx, request };
 }
 
+async function runUnary(
+  deps: GrpcMountDeps,
+  method: DescMethod,
+  call: grpc.ServerUnaryCall<Buffer, Message>,
+  callback: grpc.sendUnaryData<Message>,
+): Promise<void> {
+  let response: Message;
+  try {
+    const { ctx, request } = prepare(deps, method, call);
+    response = await (deps.pipeline({ method, request, ctx }) as Promise<Message>);
+  } catch (err) {
+    callback(toServiceError(err));
+    return;
+  }
+  callback(null, response);
+}
+
 function unaryHandler(deps: GrpcMountDeps, method: DescMethod): grpc.handleUnaryCall<Buffer, Message> {
-  return (call, callback) => {
-    Promise.resolve()
-      .then(() => {
-        const { ctx, request } = prepare(deps, method, call);
-        return deps.pipeline({ method, request, ctx }) as Promise<Message>;
-      })
-      .then(
-        (res) => callback(null, res),
-        (err: unknown) => callback(toServiceError(err)),
-      );
-  };
+  return (call, callback) => void runUnary(deps, method, call, callback);
 }
 
 async function writeAll(

@@ -1,11 +1,11 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
-import { type Attributes, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { type Attributes, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { isDomainError } from "../../domain/errors.js";
 import type { Logger } from "../../telemetry/logger.js";
 import type { RpcMetrics } from "../../telemetry/metrics.js";
 import { ATTR } from "../../telemetry/tracing.js";
 import { errorReason } from "../errors.js";
-import { type Call, type Interceptor, isStream } from "../pipeline.js";
+import { type Call, type CallResult, type Interceptor, isStream } from "../pipeline.js";
 
 /** Codes that are a normal answer to a caller, not a fault of this service. */
 const EXPECTED = [
@@ -31,42 +31,54 @@ const EXPECTED = [
 export function telemetryInterceptor(tracer: Tracer, metrics: RpcMetrics, logger: Logger): Interceptor {
   // Checked once: building a per-call child logger just to drop a debug line is a hot-path cost.
   const debug = logger.isLevelEnabled("debug");
+  const record: Recorder = { metrics, debug };
   return (next) => (call) => {
     const started = performance.now();
     const span = tracer.startSpan(spanName(call.method), { attributes: methodAttributes(call.method) });
     if (span.isRecording()) span.setAttribute(ATTR.requestId, call.ctx.requestId);
-    const finish = (err?: unknown) => {
-      const reason = err === undefined ? "OK" : errorReason(err);
-      metrics.observe(call.method.name, reason, (performance.now() - started) / 1000);
-      span.setAttribute(ATTR.outcome, reason);
-      if (err !== undefined && !isDomainError(err, ...EXPECTED)) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-        call.ctx.logger.error({ err, ...subjectOf(call) }, "rpc failed");
-      } else if (err !== undefined) {
-        call.ctx.logger.info({ reason, ...subjectOf(call) }, "rpc rejected");
-      } else if (debug) {
-        call.ctx.logger.debug(subjectOf(call), "rpc ok");
-      }
-      span.end();
-    };
+    let result: CallResult;
     try {
-      const result = next(call);
-      if (isStream(result)) return traced(result, finish);
-      return result.then(
-        (r) => {
-          finish();
-          return r;
-        },
-        (e: unknown) => {
-          finish(e);
-          throw e;
-        },
-      );
+      result = next(call);
     } catch (err) {
-      finish(err);
+      finish(record, call, span, started, err);
       throw err;
     }
+    if (isStream(result)) return traced(result, record, call, span, started);
+    return settled(result, record, call, span, started);
   };
+}
+
+interface Recorder {
+  readonly metrics: RpcMetrics;
+  readonly debug: boolean;
+}
+
+/** Records one finished call: a duration sample, the span's outcome, one log line. */
+function finish(record: Recorder, call: Call, span: Span, started: number, err?: unknown): void {
+  const reason = err === undefined ? "OK" : errorReason(err);
+  record.metrics.observe(call.method.name, reason, (performance.now() - started) / 1000);
+  span.setAttribute(ATTR.outcome, reason);
+  if (err !== undefined && !isDomainError(err, ...EXPECTED)) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+    call.ctx.logger.error({ err, ...subjectOf(call) }, "rpc failed");
+  } else if (err !== undefined) {
+    call.ctx.logger.info({ reason, ...subjectOf(call) }, "rpc rejected");
+  } else if (record.debug) {
+    call.ctx.logger.debug(subjectOf(call), "rpc ok");
+  }
+  span.end();
+}
+
+async function settled(result: Promise<Message>, record: Recorder, call: Call, span: Span, started: number) {
+  let response: Message;
+  try {
+    response = await result;
+  } catch (err) {
+    finish(record, call, span, started, err);
+    throw err;
+  }
+  finish(record, call, span, started);
+  return response;
 }
 
 /** The app and session a call concerns, for log lines: ids only, never other request fields. */
@@ -106,15 +118,18 @@ function methodAttributes(method: DescMethod): Attributes {
 
 async function* traced(
   stream: AsyncIterable<Message>,
-  finish: (err?: unknown) => void,
+  record: Recorder,
+  call: Call,
+  span: Span,
+  started: number,
 ): AsyncIterable<Message> {
   try {
     yield* stream;
-    finish();
   } catch (err) {
-    finish(err);
+    finish(record, call, span, started, err);
     throw err;
   }
+  finish(record, call, span, started);
 }
 
 export type { Call };
