@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { DescMethod } from "@bufbuild/protobuf";
+import { shuttingDown } from "./rpc/errors.js";
 import type { GrpcServer } from "./rpc/grpc-server.js";
 
 /**
@@ -12,6 +13,31 @@ import type { GrpcServer } from "./rpc/grpc-server.js";
 export interface ShutdownSignals {
   readonly shutdown: AbortSignal;
   readonly graceExpired: AbortSignal;
+}
+
+/** How long answers to cut calls get to leave before connections close. */
+const FLUSH_MS = 250;
+
+/**
+ * Settles with `work`, or rejects with UNAVAILABLE (SHUTTING_DOWN) once `graceExpired` fires
+ * first: a call cut at the deadline gets a status a client can act on, not a dropped socket.
+ */
+export function untilGraceExpires<T>(work: Promise<T>, graceExpired: AbortSignal): Promise<T> {
+  if (graceExpired.aborted) return Promise.reject(shuttingDown());
+  return new Promise<T>((resolve, reject) => {
+    const cut = () => reject(shuttingDown());
+    graceExpired.addEventListener("abort", cut, { once: true });
+    work.then(
+      (value) => {
+        graceExpired.removeEventListener("abort", cut);
+        resolve(value);
+      },
+      (err: unknown) => {
+        graceExpired.removeEventListener("abort", cut);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Streams end when shutdown starts; unary calls may run until the grace period is over. */
@@ -35,15 +61,19 @@ export function createShutdownController(graceMs: number): ShutdownController {
       draining ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         shutdown.abort();
-        // Both ports drain at once, under one deadline; past it, whatever remains is cut.
+        // Both ports drain at once, under one deadline. Past it, calls still running are answered
+        // UNAVAILABLE (SHUTTING_DOWN) by the mounts, and connections are cut FLUSH_MS later, once
+        // those answers had a chance to leave.
+        let cut: NodeJS.Timeout | undefined;
         const timer = setTimeout(() => {
           graceExpired.abort();
-          http.closeAllConnections();
+          cut = setTimeout(() => http.closeAllConnections(), FLUSH_MS);
         }, graceMs);
         try {
-          await Promise.all([grpc.shutdown(graceMs), httpClosed]);
+          await Promise.all([grpc.shutdown(graceMs + FLUSH_MS), httpClosed]);
         } finally {
           clearTimeout(timer);
+          clearTimeout(cut);
         }
       })();
       return draining;

@@ -1,6 +1,6 @@
 import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import { endOf, type ShutdownSignals } from "../shutdown.js";
+import { endOf, type ShutdownSignals, untilGraceExpires } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 import { newCallContext } from "./call-context.js";
 import { shuttingDown, toConnectError } from "./errors.js";
@@ -27,7 +27,8 @@ function contextOf(deps: ConnectMountDeps, method: DescMethod, h: HandlerContext
 function unary(deps: ConnectMountDeps, method: DescMethod) {
   return async (request: Message, h: HandlerContext) => {
     try {
-      return await (deps.pipeline({ method, request, ctx: contextOf(deps, method, h) }) as Promise<Message>);
+      const work = deps.pipeline({ method, request, ctx: contextOf(deps, method, h) }) as Promise<Message>;
+      return await untilGraceExpires(work, deps.signals.graceExpired);
     } catch (err) {
       throw toConnectError(err);
     }

@@ -70,25 +70,62 @@ function prepare(deps: GrpcMountDeps, method: DescMethod, call: AnyCall) {
   return { ctx, request };
 }
 
+/**
+ * Unary calls not answered yet. When the grace period expires, each still running is answered
+ * UNAVAILABLE (SHUTTING_DOWN) before connections are cut, and its late result is dropped. One
+ * map entry per call (no listener per call) keeps this off the hot path's cost.
+ */
+class InflightUnary {
+  readonly #calls = new Map<object, grpc.sendUnaryData<Message>>();
+
+  constructor(graceExpired: AbortSignal) {
+    graceExpired.addEventListener("abort", () => this.#cutAll(), { once: true });
+  }
+
+  begin(call: object, callback: grpc.sendUnaryData<Message>): void {
+    this.#calls.set(call, callback);
+  }
+
+  /** The call's callback, or undefined when it was already answered at grace expiry. */
+  end(call: object): grpc.sendUnaryData<Message> | undefined {
+    const callback = this.#calls.get(call);
+    this.#calls.delete(call);
+    return callback;
+  }
+
+  #cutAll(): void {
+    const calls = [...this.#calls.values()];
+    this.#calls.clear();
+    for (const callback of calls) callback(toServiceError(shuttingDown()));
+  }
+}
+
 async function runUnary(
   deps: GrpcMountDeps,
   method: DescMethod,
   call: grpc.ServerUnaryCall<Buffer, Message>,
-  callback: grpc.sendUnaryData<Message>,
+  inflight: InflightUnary,
 ): Promise<void> {
   let response: Message;
   try {
     const { ctx, request } = prepare(deps, method, call);
     response = await (deps.pipeline({ method, request, ctx }) as Promise<Message>);
   } catch (err) {
-    callback(toServiceError(err));
+    inflight.end(call)?.(toServiceError(err));
     return;
   }
-  callback(null, response);
+  inflight.end(call)?.(null, response);
 }
 
-function unaryHandler(deps: GrpcMountDeps, method: DescMethod): grpc.handleUnaryCall<Buffer, Message> {
-  return (call, callback) => void runUnary(deps, method, call, callback);
+function unaryHandler(
+  deps: GrpcMountDeps,
+  method: DescMethod,
+  inflight: InflightUnary,
+): grpc.handleUnaryCall<Buffer, Message> {
+  return (call, callback) => {
+    inflight.begin(call, callback);
+    void runUnary(deps, method, call, inflight);
+  };
 }
 
 async function writeAll(
@@ -132,6 +169,7 @@ function streamHandler(
 export function addGrpcService(server: grpc.Server, service: DescService, deps: GrpcMountDeps): void {
   const definition: Record<string, grpc.MethodDefinition<Message, Message>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
+  const inflight = new InflightUnary(deps.signals.graceExpired);
   for (const method of service.methods) {
     const streaming = method.methodKind === "server_streaming";
     if (method.methodKind !== "unary" && !streaming)
@@ -147,7 +185,9 @@ export function addGrpcService(server: grpc.Server, service: DescService, deps: 
       responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
       originalName: method.localName,
     };
-    implementation[method.name] = streaming ? streamHandler(deps, method) : unaryHandler(deps, method);
+    implementation[method.name] = streaming
+      ? streamHandler(deps, method)
+      : unaryHandler(deps, method, inflight);
   }
   server.addService(definition as grpc.ServiceDefinition, implementation);
 }
