@@ -65,36 +65,9 @@ function listenHttp(server: Server, host: string, port: number): Promise<number>
   });
 }
 
-/**
- * The composition root: builds every part from the config, wires them and starts listening.
- * The only module that imports every layer; tests use it with port 0 and overrides.
- */
-export async function buildApp(config: ServiceConfig, overrides: AppOverrides = {}): Promise<App> {
-  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
-  const sandbox = config.sandbox.enabled ? await startSandbox(config, logger) : undefined;
-  const apps = sandbox ? [...config.apps, sandbox.app] : config.apps;
-  const callerKeys: CallerKeyConfig[] = sandbox
-    ? [...config.callerKeys, sandbox.callerKey]
-    : [...config.callerKeys];
-  const db =
-    overrides.db ??
-    (await openDatabase({
-      url: config.databaseUrl,
-      dataDir: config.dataDir,
-      migrate: config.migrateOnStart,
-    }));
-  await syncApps(db, apps);
-  const stopping = createShutdownController(config.shutdownGraceMs);
-  const metrics = createMetrics();
-  const chain = [
-    telemetryInterceptor(getTracer(), metrics.rpc, logger),
-    authInterceptor(() => callerKeys),
-    validateInterceptor,
-  ];
-  const pipeline = createPipeline(handlersFor(db), chain);
-  const mount = { pipeline, logger, signals: stopping };
-  const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
-  const ready = async () => {
+/** Ready = the database answers and every migration is applied. */
+function readinessOf(db: Database) {
+  return async () => {
     const reachable = await db.ping();
     const pending = reachable ? await db.migrationsPending().catch(() => -1) : -1;
     const checks = {
@@ -103,31 +76,86 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     };
     return { ready: reachable && pending === 0, checks };
   };
+}
+
+/** Both transports around one pipeline, sharing the shutdown signals; not listening yet. */
+function createServers(
+  config: ServiceConfig,
+  db: Database,
+  logger: Logger,
+  callerKeys: readonly CallerKeyConfig[],
+) {
+  const stopping = createShutdownController(config.shutdownGraceMs);
+  const metrics = createMetrics();
+  const chain = [
+    telemetryInterceptor(getTracer(), metrics.rpc, logger),
+    authInterceptor(() => callerKeys),
+    validateInterceptor,
+  ];
+  const mount = { pipeline: createPipeline(handlersFor(db), chain), logger, signals: stopping };
+  const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
   const http = createHttpServer({
     routes: (router) => {
       for (const s of SERVICES) addConnectService(router, s, mount);
     },
-    ready,
+    ready: readinessOf(db),
     metrics: metrics.registry,
     logger,
     signals: stopping,
   });
-  const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
-  const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
-  logger.info(
-    { grpc_port: grpcPort, http_port: httpPort, database: db.mode, apps: apps.map((a) => a.appId) },
-    "lark-auth-service listening",
-  );
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      logger.info({ grace_ms: config.shutdownGraceMs }, "shutting down");
-      await stopping.drain(grpc, http);
-      if (!overrides.db) await db.close();
-      await sandbox?.close();
-      logger.info("stopped");
-    })();
-    return closing;
-  };
-  return { grpcPort, httpPort, apps, sandbox, logger, close };
+  return { grpc, http, stopping };
+}
+
+/** Runs `steps` in reverse, logging (not throwing) failures: used to undo a half-built app. */
+async function unwind(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {
+  for (const step of [...steps].reverse()) {
+    await step().catch((err: unknown) => logger.error({ err }, "cleanup after a failed start failed"));
+  }
+}
+
+/**
+ * The composition root: builds every part from the config, wires them and starts listening.
+ * The only module that imports every layer; tests use it with port 0 and overrides. A start
+ * that fails half way (a port in use, an unreachable database) releases what it had started.
+ */
+export async function buildApp(config: ServiceConfig, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  const undo: (() => Promise<void>)[] = [];
+  try {
+    const sandbox = config.sandbox.enabled ? await startSandbox(config, logger) : undefined;
+    if (sandbox) undo.push(() => sandbox.close());
+    const apps = sandbox ? [...config.apps, sandbox.app] : config.apps;
+    const callerKeys = sandbox ? [...config.callerKeys, sandbox.callerKey] : config.callerKeys;
+    const db =
+      overrides.db ??
+      (await openDatabase({
+        url: config.databaseUrl,
+        dataDir: config.dataDir,
+        migrate: config.migrateOnStart,
+      }));
+    if (!overrides.db) undo.push(() => db.close());
+    await syncApps(db, apps);
+    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys);
+    undo.push(() => stopping.drain(grpc, http));
+    const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
+    const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
+    const appIds = apps.map((a) => a.appId);
+    logger.info(
+      { grpc_port: grpcPort, http_port: httpPort, database: db.mode, apps: appIds },
+      "lark-auth-service listening",
+    );
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        logger.info({ grace_ms: config.shutdownGraceMs }, "shutting down");
+        await unwind(undo, logger);
+        logger.info("stopped");
+      })();
+      return closing;
+    };
+    return { grpcPort, httpPort, apps, sandbox, logger, close };
+  } catch (err) {
+    await unwind(undo, logger);
+    throw err;
+  }
 }
