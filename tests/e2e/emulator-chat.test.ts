@@ -9,6 +9,7 @@ import * as lark from "@larksuiteoapi/node-sdk";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../src/emulator/index.js";
+import { chromiumPath, skipBrowserTests } from "../support/browser.js";
 import {
   authorizeCard,
   type CardAction,
@@ -32,7 +33,7 @@ const TOAST = "Declined — nothing was shared";
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
-describe("emulator chat page (Chromium, real node-sdk, long connection)", () => {
+describe.skipIf(skipBrowserTests())("emulator chat page (Chromium, real node-sdk, long connection)", () => {
   let emulator: Emulator;
   let redirect: { server: Server; url: string };
   let browser: Browser;
@@ -49,7 +50,7 @@ describe("emulator chat page (Chromium, real node-sdk, long connection)", () => 
     const user = await emulator.createUser({ name: "Ada Lovelace", email: "ada@example.com" });
     openId = user.open_id;
     client = new lark.Client({ appId: app.app_id, appSecret: app.app_secret, domain: emulator.url });
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: chromiumPath() ?? "chromium", args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
