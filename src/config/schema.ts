@@ -11,6 +11,13 @@ const sha256Hex = z
   .string()
   .regex(/^[0-9a-f]{64}$/i, "must be the SHA-256 of the key, 64 hex characters")
   .transform((s) => s.toLowerCase());
+/** `feishu`, `lark`, or the base URL of a private deployment or an emulator. */
+const domain = z
+  .string()
+  .refine(
+    (v) => v === "feishu" || v === "lark" || (/^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v)),
+    "must be feishu, lark, or an http(s) base URL",
+  );
 const boolFlag = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
 
 /**
@@ -25,7 +32,7 @@ export const envSchema = z.object({
   /** Interface both ports bind to. Use 127.0.0.1 to keep the service off the network. */
   LARK_AUTH_BIND_HOST: z.string().min(1).default("0.0.0.0"),
   /** Base URL users' browsers reach, for the OAuth redirect (no trailing slash). */
-  LARK_AUTH_PUBLIC_URL: z.url().optional(),
+  LARK_AUTH_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   /** PostgreSQL URL; unset runs the embedded PGlite in LARK_AUTH_DATA_DIR. */
   DATABASE_URL: z
     .string()
@@ -42,7 +49,7 @@ export const envSchema = z.object({
   /** That app's App Secret. */
   LARK_APP_SECRET: z.string().min(1).optional(),
   /** That app's platform: `feishu`, `lark`, or a base URL (private deployment, emulator). */
-  LARK_DOMAIN: z.string().min(1).default("feishu"),
+  LARK_DOMAIN: domain.default("feishu"),
   /** That app's OAuth flow; default: redirect when LARK_AUTH_PUBLIC_URL is set, else device. */
   LARK_AUTH_FLOW: flow.optional(),
   /** Comma-separated `name=<sha256 hex of the key>`; each holds every permission on every app. */
@@ -79,7 +86,7 @@ const appEntry = z
     /** Name of the environment variable holding the App Secret (secrets never live in the file). */
     app_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name"),
     name: z.string().min(1).max(100).optional(),
-    domain: z.string().min(1).default("feishu"),
+    domain: domain.default("feishu"),
     flow: flow.optional(),
   })
   .strict();

@@ -61,6 +61,13 @@ describe("configuration", () => {
     ]);
     expect(problemsOf({ LARK_AUTH_CALLER_KEYS: "svc=abc" })[0]).toMatch(/^LARK_AUTH_CALLER_KEYS/);
     expect(problemsOf({ LARK_AUTH_SANDBOX: "0" })[0]).toMatch(/^LARK_AUTH_SANDBOX/);
+    expect(problemsOf({ LARK_DOMAIN: "feishu.cn" })).toEqual([
+      "LARK_DOMAIN: must be feishu, lark, or an http(s) base URL",
+    ]);
+    expect(problemsOf({ LARK_AUTH_PUBLIC_URL: "ftp://x" })).toEqual([
+      "LARK_AUTH_PUBLIC_URL: must be an http(s) URL",
+    ]);
+    expect(parseConfig({ LARK_DOMAIN: "http://127.0.0.1:8090" }).sandbox.enabled).toBe(true);
   });
 
   it("reads apps, caller keys with per-app permissions and options from a config file; secrets by env reference", () => {
