@@ -39,10 +39,11 @@ function allPermissions(): ReadonlyMap<string, ReadonlySet<Permission>> {
 
 function envCallerKeys(spec: string | undefined, problems: string[]): CallerKeyConfig[] {
   if (!spec?.trim()) return [];
-  return spec.split(",").flatMap((entry) => {
+  return spec.split(",").flatMap((entry, i) => {
     const [name, hash] = entry.trim().split("=");
     if (!name || !hash || !/^[0-9a-f]{64}$/i.test(hash)) {
-      problems.push(`LARK_AUTH_CALLER_KEYS: entry "${name ?? ""}=…" must be name=<sha256 hex of the key>`);
+      // Named by position only: a malformed entry may be a pasted raw key, and this line is printed.
+      problems.push(`LARK_AUTH_CALLER_KEYS: entry ${i + 1} must be name=<sha256 hex of the key>`);
       return [];
     }
     return [{ name, keySha256: hash.toLowerCase(), permissions: allPermissions() }];
@@ -58,6 +59,9 @@ function resolveApps(
   const defaultFlow = env.LARK_AUTH_FLOW ?? (env.LARK_AUTH_PUBLIC_URL ? "redirect" : "device");
   const apps: LarkAppConfig[] = [];
   for (const entry of file?.apps ?? []) {
+    // A second row for the same app would make the start-up upsert of lark_app fail obscurely.
+    if (apps.some((a) => a.appId === entry.app_id))
+      problems.push(`LARK_AUTH_CONFIG: app ${entry.app_id} is listed twice`);
     const secret = source[entry.app_secret_env];
     if (!secret) problems.push(`${entry.app_secret_env}: not set (app_secret_env of ${entry.app_id})`);
     const flow = entry.flow ?? defaultFlow;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
+import { MAX_REQUEST_BYTES } from "../rpc/pipeline.js";
 import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 
@@ -28,6 +29,8 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 export function createHttpServer(deps: HttpServerDeps): Server {
   const connect = connectNodeAdapter({
     routes: deps.routes,
+    // The gRPC port's limit: without it connect-node reads bodies of up to 4 GiB before any check.
+    readMaxBytes: MAX_REQUEST_BYTES,
     // connect-node aborts every handler's signal on this one: unary calls get the whole grace period.
     shutdownSignal: deps.signals.graceExpired,
   });

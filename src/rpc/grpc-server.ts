@@ -2,6 +2,7 @@ import type { DescFile, DescService } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { addGrpcService, type GrpcMountDeps } from "./grpc-mount.js";
+import { MAX_REQUEST_BYTES } from "./pipeline.js";
 import { addReflection } from "./reflection.js";
 
 /** The h2c gRPC server with health and reflection; health flips to NOT_SERVING on shutdown. */
@@ -18,7 +19,7 @@ export function createGrpcServer(
   files: readonly DescFile[],
   deps: GrpcMountDeps,
 ): GrpcServer {
-  const server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
+  const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_REQUEST_BYTES });
   const names = services.map((s) => s.typeName);
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((n) => [n, "NOT_SERVING"])));
   health.addToServer(server);

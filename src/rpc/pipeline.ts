@@ -1,6 +1,9 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
 import type { CallContext } from "./context.js";
 
+/** The largest request either transport accepts, in bytes; larger ones are RESOURCE_EXHAUSTED. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
 /** One call travelling through the interceptor chain to its handler. */
 export interface Call {
   readonly method: DescMethod;

@@ -92,6 +92,31 @@ describe("device flow", () => {
     expect((await poll(app, device.device_code)).body.error).toBe("access_denied");
   });
 
+  it("lets only a user of the app's tenant decide", async () => {
+    const { app } = appWithUser(emulator);
+    const foreignApp = emulator.registerApp({ tenant_key: "device-foreign-tenant" });
+    const outsider = emulator.createUser({ name: "Outsider", app_id: foreignApp.app_id });
+    const device = await start(app);
+    const decided = await control(emulator, "POST", "/_emulator/oauth/decide", {
+      url: device.verification_uri_complete,
+      open_id: outsider.open_id,
+      decision: "approve",
+    });
+    expect(decided.status).toBe(400);
+    const form = new URLSearchParams({
+      user_code: device.user_code,
+      open_id: outsider.open_id,
+      decision: "approve",
+    });
+    const submitted = await fetch(device.verification_uri, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    });
+    expect(submitted.status).toBe(400);
+    expect((await poll(app, device.device_code)).body.error).toBe("authorization_pending");
+  });
+
   it("answers slow_down when polled faster than the interval", async () => {
     const { app } = appWithUser(emulator);
     emulator.configure({ device_poll_interval: 5 });

@@ -74,6 +74,27 @@ describe("authorize page", () => {
   });
 });
 
+describe("malformed percent-encoding", () => {
+  it("answers normally despite a foreign cookie, a Basic secret or a path segment that is not valid percent-encoding", async () => {
+    const { app, user } = appWithUser(emulator);
+    // Cookies are shared by every port of 127.0.0.1: another local app's cookie must not break the page.
+    const page = await fetch(authorizeUrl(emulator, app, { scope: SCOPES }), {
+      headers: { cookie: `other_app=100%; emulator_user=${user.open_id}` },
+    });
+    expect(page.status).toBe(200);
+    const code = approve(emulator, authorizeUrl(emulator, app, { scope: SCOPES }), user.open_id);
+    const basic = `Basic ${Buffer.from(`${app.app_id}:50%off`).toString("base64")}`;
+    const wrong = await post(
+      `${emulator.url}/open-apis/authen/v2/oauth/token`,
+      { grant_type: "authorization_code", code },
+      { form: true, headers: { authorization: basic } },
+    );
+    expect(wrong).toMatchObject({ status: 400, body: { code: 20002, error: "invalid_client" } });
+    const messages = await control(emulator, "GET", "/_emulator/users/%E0%A4%A/messages");
+    expect(messages.status).toBe(404);
+  });
+});
+
 describe("v2 token endpoint", () => {
   it("exchanges a code once, with refresh token only for offline_access", async () => {
     const { app, user } = appWithUser(emulator);

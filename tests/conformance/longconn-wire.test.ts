@@ -1,7 +1,9 @@
 // The hub's wire format, seen by a hand-driven socket speaking exactly what the SDK speaks: bootstrap
 // answer and URL shape, tickets, pong payload, "no data before the first ping", fragment headers and
 // ACK correlation. The SDK tests prove it works; these pin down why.
+import type { IncomingMessage } from "node:http";
 import { parse as parseQuery } from "node:querystring";
+import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { decodeFrame, encodeFrame, type Frame, headerValue } from "../../src/emulator/longconn/frame.js";
@@ -34,6 +36,13 @@ describe("long connection wire protocol", () => {
     await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
     return { ws, frames };
   }
+
+  it("survives a peer that resets while its upgrade is being refused", () => {
+    const socket = new PassThrough();
+    const req = { url: "/ws?fpid=1&ticket=unknown" } as IncomingMessage;
+    env.hub.handleUpgrade(req, socket, Buffer.alloc(0));
+    expect(() => socket.emit("error", new Error("read ECONNRESET"))).not.toThrow();
+  });
 
   it("answers the bootstrap like the platform, with fpid first and numeric ids", async () => {
     const body = await bootstrap();

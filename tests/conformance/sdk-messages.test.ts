@@ -117,6 +117,18 @@ describe("sending and updating cards", () => {
     },
   );
 
+  it("finds an email in the sending app's tenant when another tenant has a user with the same email", async () => {
+    const { app, user } = appWithUser(emulator);
+    const elsewhere = emulator.registerApp({ tenant_key: `tenant-${user.union_id}` });
+    emulator.createUser({ name: "Twin", email: user.email, app_id: elsewhere.app_id });
+    const sent = await sdkClient(emulator, app).im.v1.message.create({
+      params: { receive_id_type: "email" },
+      data: { receive_id: user.email, msg_type: "interactive", content: JSON.stringify(card("twin")) },
+    });
+    expect(sent.code).toBe(0);
+    expect(emulator.messagesOf(user.open_id).map((m) => m.message_id)).toEqual([sent.data?.message_id]);
+  });
+
   it("de-duplicates by uuid", async () => {
     const { app, user } = appWithUser(emulator);
     const client = sdkClient(emulator, app);

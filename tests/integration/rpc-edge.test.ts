@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestSchema, ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AuthService } from "../../gen/lark/auth/v1/auth_service_pb.js";
 import { rejection } from "../support/rpc.js";
-import { startTestApp, TEST_APP_ID, type TestApp, withKey } from "../support/test-app.js";
+import { ADMIN_KEY, startTestApp, TEST_APP_ID, type TestApp, withKey } from "../support/test-app.js";
 
 describe("the edge: authentication, validation, unimplemented, HTTP endpoints", () => {
   let t: TestApp;
@@ -53,6 +53,17 @@ describe("the edge: authentication, validation, unimplemented, HTTP endpoints", 
       }),
     );
     expect(ctx.rawMessage).toContain("context");
+  });
+
+  it("refuses a request over 1 MiB on every transport before decoding it", async () => {
+    // Just over the limit: far larger bodies get the answer too, but HTTP/1.1 clients may see the reset first.
+    const big = { appId: TEST_APP_ID, pageToken: "x".repeat(1024 * 1024 + 1024) };
+    for (const [name, transport] of Object.entries(t.transports())) {
+      const err = await rejection(
+        createClient(AuthService, transport).listAuthSessions(big, withKey(ADMIN_KEY)),
+      );
+      expect(err.code, name).toBe(Code.ResourceExhausted);
+    }
   });
 
   it("answers UNIMPLEMENTED (never a fake result) for RPCs a later issue delivers", async () => {

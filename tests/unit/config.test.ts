@@ -108,4 +108,21 @@ describe("configuration", () => {
     );
     expect(problemsOf({ LARK_AUTH_CONFIG: file }).join("\n")).toMatch(/app_secret/);
   });
+
+  it("never echoes a malformed caller-key entry, which may be a pasted raw key", () => {
+    const rawKey = "lak_Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA";
+    const problems = problemsOf({ LARK_AUTH_CALLER_KEYS: `ok=${"b".repeat(64)},${rawKey}` });
+    expect(problems).toEqual(["LARK_AUTH_CALLER_KEYS: entry 2 must be name=<sha256 hex of the key>"]);
+    expect(problems.join("\n")).not.toContain(rawKey);
+  });
+
+  it("refuses an app listed twice in the config file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lark-auth-config-"));
+    const file = join(dir, "config.json");
+    const app = { app_id: "cli_0123456789abcdef", app_secret_env: "MY_APP_SECRET" };
+    writeFileSync(file, JSON.stringify({ apps: [app, { ...app, name: "again" }] }));
+    expect(problemsOf({ LARK_AUTH_CONFIG: file, MY_APP_SECRET: "s" })).toEqual([
+      "LARK_AUTH_CONFIG: app cli_0123456789abcdef is listed twice",
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { callbackButtons, sameJson } from "../../src/emulator/cards/buttons.js";
 import { renderCard, renderMarkdown } from "../../src/emulator/pages/index.js";
 
 const render = (card: unknown, id = "om_1") => renderCard(card, id).value;
@@ -106,6 +107,21 @@ describe("renderCard — JSON 2.0", () => {
     expect(out).toMatch(/<button [^>]*type="button"[^>]*>Decline<\/button>/);
   });
 
+  it("posts the value the emulator matches clicks against, also for a callback without a value", () => {
+    const card = {
+      schema: "2.0",
+      body: {
+        elements: [
+          { tag: "button", text: { tag: "plain_text", content: "Go" }, behaviors: [{ type: "callback" }] },
+        ],
+      },
+    };
+    const posted = /data-value="([^"]*)"/.exec(render(card))?.[1]?.replaceAll("&quot;", '"');
+    expect(posted).toBeDefined();
+    const [button] = callbackButtons(card);
+    expect(sameJson(JSON.parse(posted ?? ""), button?.value)).toBe(true);
+  });
+
   it("accepts the card as a JSON string", () => {
     expect(render(JSON.stringify(card2))).toContain("Authorization required");
   });
@@ -154,6 +170,18 @@ describe("renderCard — untrusted content", () => {
     expect(out).not.toMatch(/<[^>]*\son\w+=/);
     expect(out).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
     expect(out).toContain("theme-default");
+  });
+
+  it("ignores colour names that are Object.prototype members", () => {
+    const markup = render({
+      header: { title: { tag: "plain_text", content: "t" }, template: "constructor" },
+      elements: [
+        { tag: "markdown", content: "<font color='constructor'>a</font> <font color='__proto__'>b</font>" },
+      ],
+    });
+    expect(markup).toContain("theme-default");
+    expect(markup).not.toContain("theme-constructor");
+    expect(markup).not.toMatch(/color:(function|\[object)/);
   });
 
   it("never turns javascript: or data: URLs into links", () => {

@@ -44,6 +44,9 @@ export async function listSessions(
   page: { size: number; token: string },
 ): Promise<ListSessionsResult> {
   assertCan(caller, "auth:read", query.appId);
+  if (!Number.isInteger(page.size) || page.size < 0 || page.size > MAX_PAGE_SIZE) {
+    throw invalidArgument("page_size", `must be between 0 and ${MAX_PAGE_SIZE}`);
+  }
   const size = page.size === 0 ? DEFAULT_PAGE_SIZE : page.size;
   const after = page.token ? decodeToken(page.token) : undefined;
   const result = await deps.sessions.list(query, size, after);

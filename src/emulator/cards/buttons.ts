@@ -7,11 +7,14 @@ export interface CallbackButton {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The callback value of one component: 2.0 `behaviors[{type:"callback"}]` or the 1.0 `value` property. */
-function callbackValue(node: Record<string, unknown>): { value: unknown } | undefined {
+/**
+ * The callback value of one component: 2.0 `behaviors[{type:"callback"}]` (`{}` when it names no value)
+ * or the 1.0 `value` property. The chat page renders buttons with it too, so a click always matches.
+ */
+export function callbackValue(node: Record<string, unknown>): { value: unknown } | undefined {
   if (Array.isArray(node.behaviors)) {
     const behaviour = node.behaviors.find((b) => isObject(b) && b.type === "callback");
-    return isObject(behaviour) ? { value: behaviour.value } : undefined;
+    return isObject(behaviour) ? { value: behaviour.value ?? {} } : undefined;
   }
   return "value" in node ? { value: node.value } : undefined;
 }

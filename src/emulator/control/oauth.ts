@@ -42,8 +42,8 @@ export function decide(core: EmulatorCore, input: DecideInput): DecideResult {
   if (url.pathname.endsWith(DEVICE_VERIFY_PATH)) {
     const found = findPendingDevice(core, url.searchParams.get("user_code") ?? "");
     if (typeof found === "string") return { ok: false, status: 400, error: found };
-    decideDevice(core, found, user, approve);
-    return { ok: true };
+    const refused = decideDevice(core, found, user, approve);
+    return refused ? { ok: false, status: 400, error: refused } : { ok: true };
   }
   return { ok: false, status: 400, error: "url is neither an authorize URL nor a device verification URL" };
 }

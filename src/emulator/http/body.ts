@@ -37,11 +37,20 @@ export function parseBody(
   }
 }
 
+/** `decodeURIComponent`, or the text as it came when it is not valid percent-encoding. */
+export function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 export function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of header?.split(";") ?? []) {
     const eq = part.indexOf("=");
-    if (eq > 0) out[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0) out[part.slice(0, eq).trim()] = safeDecode(part.slice(eq + 1).trim());
   }
   return out;
 }
@@ -54,8 +63,8 @@ export function parseBasicAuth(header: string | undefined): { id: string; secret
   const colon = decoded.indexOf(":");
   if (colon < 0) return undefined;
   return {
-    id: decodeURIComponent(decoded.slice(0, colon)),
-    secret: decodeURIComponent(decoded.slice(colon + 1)),
+    id: safeDecode(decoded.slice(0, colon)),
+    secret: safeDecode(decoded.slice(colon + 1)),
   };
 }
 

@@ -1,3 +1,4 @@
+import { safeDecode } from "./body.js";
 import type { Route } from "./types.js";
 
 interface CompiledRoute {
@@ -28,7 +29,7 @@ export class Router {
       if (!found) continue;
       const params: Record<string, string> = {};
       names.forEach((name, i) => {
-        params[name] = decodeURIComponent(found[i + 1] ?? "");
+        params[name] = safeDecode(found[i + 1] ?? "");
       });
       return { route, params };
     }

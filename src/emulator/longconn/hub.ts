@@ -27,6 +27,9 @@ function rejectUpgrade(socket: Duplex, msg: string, authCode = 0): void {
     "Connection: close",
     "Content-Length: 0",
   ];
+  // Node's HTTP server drops its own 'error' listener before 'upgrade': a peer reset while this answer
+  // is written would otherwise be an unhandled 'error' and take the whole process down.
+  socket.on("error", () => socket.destroy());
   socket.once("finish", () => socket.destroy());
   socket.end(`${lines.join("\r\n")}\r\n\r\n`);
 }

@@ -43,7 +43,8 @@ function submitVerify(core: EmulatorCore, req: EmuRequest): Reply {
   const approve = field(req.body, "decision") === "approve";
   const user = core.directory.findUser(field(req.body, "open_id"));
   if (!user) return verifyPage(core, req, userCode, "Choose an account first.");
-  decideDevice(core, found, user, approve);
+  const refused = decideDevice(core, found, user, approve);
+  if (refused) return verifyPage(core, req, userCode, `Choose a user of the app's tenant: ${refused}.`);
   const message = approve ? "You can return to your device." : "The request was declined.";
   const page = renderResultPage({ title: approve ? "Authorized" : "Declined", message, ok: approve });
   return html(200, page, { "set-cookie": userCookie(core.directory.openId(user, found.appId)) });

@@ -42,15 +42,21 @@ export function startDeviceAuthorization(core: EmulatorCore, req: EmuRequest): R
   });
 }
 
-/** Records the user's decision for a device code; approving records the grant right away. */
+/**
+ * Records the user's decision for a device code; approving records the grant right away. Only a user of
+ * the app's tenant can decide, as on the authorize page; otherwise the reason, and nothing is recorded.
+ */
 export function decideDevice(
   core: EmulatorCore,
   auth: DeviceAuthorization,
   user: UserRecord,
   approve: boolean,
-): void {
+): string | undefined {
+  if (core.directory.app(auth.appId)?.tenantKey !== user.tenantKey)
+    return "the user is not in the app's tenant";
   auth.decision = { userKey: user.key, approved: approve };
   if (approve) core.grants.approve(auth.appId, user.key, auth.scopes, core.now());
+  return undefined;
 }
 
 /** Polling faster than the current interval is `slow_down`, and the interval grows by 5 s (RFC 8628). */

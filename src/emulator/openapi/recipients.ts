@@ -21,7 +21,10 @@ export function resolveRecipient(
   type: ReceiveIdType,
   id: string,
 ): { user: UserRecord; chatId: string } | Reply {
-  const user = type === "chat_id" ? chatMember(core, app, id) : core.directory.findUser(id);
+  const user =
+    type === "chat_id"
+      ? chatMember(core, app, id)
+      : (tenantMember(core, app, type, id) ?? core.directory.findUser(id));
   if (!user) {
     if (type === "open_id") return larkError(400, 99992351, `The open_id is not exist: ${id}`);
     if (type === "chat_id") return larkError(400, 230002, "Bot/User can NOT be out of the chat.");
@@ -56,6 +59,16 @@ function idMatches(
     case "chat_id":
       return true;
   }
+}
+
+/** Emails (and user ids) are unique only within a tenant, so the app's own tenant is searched first. */
+function tenantMember(
+  core: EmulatorCore,
+  app: AppRecord,
+  type: ReceiveIdType,
+  id: string,
+): UserRecord | undefined {
+  return core.directory.users(app.tenantKey).find((u) => idMatches(core, app, u, type, id));
 }
 
 function chatMember(core: EmulatorCore, app: AppRecord, chatId: string): UserRecord | undefined {

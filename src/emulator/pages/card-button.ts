@@ -4,6 +4,7 @@
  * value the chat page's script posts to the emulator's card-action endpoint.
  */
 
+import { callbackValue } from "../cards/buttons.js";
 import { asArray, isRec, type Rec, textOf } from "./card-text.js";
 import { attrs, html, type SafeHtml, safeHref } from "./html.js";
 
@@ -45,14 +46,6 @@ export function openUrlOf(button: Rec): string | undefined {
   return typeof button.url === "string" ? pickUrl({ url: button.url }) : undefined;
 }
 
-/** The callback value, or undefined when the button sends no callback. */
-export function callbackValueOf(button: Rec): { value: unknown } | undefined {
-  const behavior = asArray(button.behaviors).find((b) => isRec(b) && b.type === "callback");
-  if (isRec(behavior)) return { value: behavior.value ?? {} };
-  if (button.behaviors === undefined && "value" in button) return { value: button.value };
-  return undefined;
-}
-
 function buttonClass(button: Rec): string {
   const type = typeof button.type === "string" && BUTTON_TYPES.has(button.type) ? button.type : "default";
   return `btn btn-${type}${button.width === "fill" ? " btn-fill" : ""}`;
@@ -62,7 +55,7 @@ export function renderButton(button: Rec): SafeHtml {
   const label = textOf(button.text) || "Button";
   const url = openUrlOf(button);
   const href = url === undefined ? undefined : safeHref(url);
-  const callback = callbackValueOf(button);
+  const callback = callbackValue(button);
   const common = {
     class: buttonClass(button),
     "data-testid": "button",

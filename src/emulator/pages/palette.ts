@@ -23,14 +23,16 @@ export function cssColour(name: unknown): string | undefined {
   if (typeof name !== "string") return undefined;
   const key = name.trim().toLowerCase();
   if (/^#[0-9a-f]{3,8}$/.test(key)) return key;
-  return COLOURS[key.replace(/-(\d+|light|lighter|dark)$/, "")];
+  const base = key.replace(/-(\d+|light|lighter|dark)$/, "");
+  // Own keys only: "constructor" or "__proto__" must not resolve to Object.prototype members.
+  return Object.hasOwn(COLOURS, base) ? COLOURS[base] : undefined;
 }
 
 /** The header template's name restricted to known themes (used as a CSS class suffix). */
 export function headerTheme(template: unknown): string {
   if (typeof template !== "string") return "default";
   const key = template.trim().toLowerCase();
-  return key in COLOURS ? key : "default";
+  return Object.hasOwn(COLOURS, key) ? key : "default";
 }
 
 /** CSS rules for `.card-header.theme-<name>`: a light tint with a coloured title, like Lark's. */

@@ -1,4 +1,5 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { type Attributes, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { isDomainError } from "../../domain/errors.js";
 import type { Logger } from "../../telemetry/logger.js";
@@ -58,7 +59,8 @@ function finish(record: Recorder, call: Call, span: Span, started: number, err?:
   const reason = err === undefined ? "OK" : errorReason(err);
   record.metrics.observe(call.method.name, reason, (performance.now() - started) / 1000);
   span.setAttribute(ATTR.outcome, reason);
-  if (err !== undefined && !isDomainError(err, ...EXPECTED)) {
+  // A caller cancelling is its own choice, not a fault of this service.
+  if (err !== undefined && reason !== "CANCELLED" && !isDomainError(err, ...EXPECTED)) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
     call.ctx.logger.error({ err, ...subjectOf(call) }, "rpc failed");
   } else if (err !== undefined) {
@@ -116,6 +118,10 @@ function methodAttributes(method: DescMethod): Attributes {
   return attrs;
 }
 
+/**
+ * Records a stream once it ends: finished, failed, or closed early by its consumer (the caller
+ * went away), which runs only the `finally` and is recorded as CANCELLED.
+ */
 async function* traced(
   stream: AsyncIterable<Message>,
   record: Recorder,
@@ -123,13 +129,20 @@ async function* traced(
   span: Span,
   started: number,
 ): AsyncIterable<Message> {
+  let outcome: { err?: unknown } | undefined;
   try {
     yield* stream;
+    outcome = {};
   } catch (err) {
-    finish(record, call, span, started, err);
+    outcome = { err };
     throw err;
+  } finally {
+    finish(record, call, span, started, outcome ? outcome.err : closedByCaller());
   }
-  finish(record, call, span, started);
+}
+
+function closedByCaller(): ConnectError {
+  return new ConnectError("the stream was closed by its consumer", Code.Canceled);
 }
 
 export type { Call };
