@@ -26,6 +26,14 @@ const RULES = {
   crypto: { layers: (l) => !["crypto", "domain"].includes(l), why: "crypto/ is a leaf" },
   telemetry: { layers: (l) => !["telemetry", "domain"].includes(l), why: "telemetry/ is a leaf" },
   config: { layers: (l) => l !== "config", why: "config/ is read by everyone and reads no one" },
+  rpc: {
+    layers: (l) => ["store", "http", "jobs", "emulator"].includes(l),
+    why: "rpc/ reaches storage only through domain ports",
+  },
+  http: {
+    layers: (l) => ["store", "jobs", "emulator"].includes(l),
+    why: "http/ reaches storage only through domain ports",
+  },
 };
 const GEN_ALLOWED = new Set(["rpc", "events", "app", "gen"]);
 const EMULATOR_ALLOWED = new Set(["emulator", "sandbox"]);

@@ -29,42 +29,37 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-/**
- * Starts the in-process Lark emulator with a sandbox app and demo users, so a newcomer can
- * try the service without owning a Lark app. Announces itself loudly: it is not production.
- */
-export async function startSandbox(config: ServiceConfig, logger: Logger): Promise<Sandbox> {
-  // Browsers open the emulator's pages, so it binds where the service binds; a wildcard bind is
-  // advertised as localhost, the address a developer's browser uses.
+type DemoUser = Sandbox["users"][number];
+
+/** The emulator, bound where the service binds and advertised at the URL a browser can open. */
+async function launchEmulator(config: ServiceConfig) {
+  // A wildcard bind is advertised as localhost, the address a developer's browser uses.
   const host = config.bindHost;
   const advertised = host === "0.0.0.0" || host === "::" ? "localhost" : host;
-  const publicUrl = `http://${advertised.includes(":") ? `[${advertised}]` : advertised}:${config.sandbox.emulatorPort}`;
-  const fixedPort = config.sandbox.emulatorPort !== 0;
-  const emulator = await startEmulator({
-    port: config.sandbox.emulatorPort,
-    host,
-    publicUrl: fixedPort ? publicUrl : undefined,
-  });
-  const emulatorUrl = fixedPort ? publicUrl : emulator.url;
+  const port = config.sandbox.emulatorPort;
+  const publicUrl = `http://${advertised.includes(":") ? `[${advertised}]` : advertised}:${port}`;
+  const emulator = await startEmulator({ port, host, publicUrl: port !== 0 ? publicUrl : undefined });
+  return { emulator, url: port !== 0 ? publicUrl : emulator.url };
+}
+
+/** Registers the sandbox app (fixed id, fresh secret) and the demo users. */
+function seed(emulator: Awaited<ReturnType<typeof startEmulator>>, config: ServiceConfig) {
   const appSecret = randomBytes(16).toString("hex");
   const redirect = `${config.publicUrl ?? `http://localhost:${config.httpPort}`}/oauth/callback`;
-  await emulator.registerApp({
+  emulator.registerApp({
     app_id: SANDBOX_APP_ID,
     app_secret: appSecret,
     name: "Sandbox App",
     redirect_urls: [redirect],
   });
-  const users = [];
-  for (const u of DEMO_USERS) users.push(await emulator.createUser({ ...u, app_id: SANDBOX_APP_ID }));
-  const devCallerKey = config.sandbox.devCallerKey ?? generateCallerKey();
-  const permissions = new Map([[SANDBOX_APP_ID, new Set<Permission>(PERMISSIONS)]]);
-  const app: LarkAppConfig = {
-    appId: SANDBOX_APP_ID,
-    name: "Sandbox App",
-    appSecret,
-    domain: emulatorUrl,
-    flow: "redirect",
-  };
+  const users: DemoUser[] = DEMO_USERS.map((u) => {
+    const created = emulator.createUser({ ...u, app_id: SANDBOX_APP_ID });
+    return { open_id: created.open_id, name: created.name, email: created.email };
+  });
+  return { appSecret, users };
+}
+
+function printBanner(emulatorUrl: string, users: readonly DemoUser[], devCallerKey: string): void {
   const banner = [
     "",
     "==================== SANDBOX MODE (not for production) ====================",
@@ -78,16 +73,38 @@ export async function startSandbox(config: ServiceConfig, logger: Logger): Promi
   ];
   // Printed to stdout on purpose, outside the redacting logger: the developer needs the key.
   process.stdout.write(`${banner.join("\n")}\n`);
-  logger.warn(
-    { emulator: emulatorUrl, app_id: SANDBOX_APP_ID },
-    "sandbox mode: using the built-in Lark emulator",
-  );
+}
+
+/**
+ * Starts the in-process Lark emulator with a sandbox app and demo users, so a newcomer can
+ * try the service without owning a Lark app. Announces itself loudly: it is not production.
+ * If seeding fails, the emulator is stopped again (its port released) before the error propagates.
+ */
+export async function startSandbox(config: ServiceConfig, logger: Logger): Promise<Sandbox> {
+  const { emulator, url } = await launchEmulator(config);
+  let seeded: ReturnType<typeof seed>;
+  try {
+    seeded = seed(emulator, config);
+  } catch (err) {
+    await emulator.close();
+    throw err;
+  }
+  const devCallerKey = config.sandbox.devCallerKey ?? generateCallerKey();
+  const permissions = new Map([[SANDBOX_APP_ID, new Set<Permission>(PERMISSIONS)]]);
+  printBanner(url, seeded.users, devCallerKey);
+  logger.warn({ emulator: url, app_id: SANDBOX_APP_ID }, "sandbox mode: using the built-in Lark emulator");
   return {
-    emulatorUrl,
-    app,
+    emulatorUrl: url,
+    app: {
+      appId: SANDBOX_APP_ID,
+      name: "Sandbox App",
+      appSecret: seeded.appSecret,
+      domain: url,
+      flow: "redirect",
+    },
     callerKey: { name: "sandbox-dev", keySha256: hashCallerKey(devCallerKey), permissions },
     devCallerKey,
-    users: users.map((u) => ({ open_id: u.open_id, name: u.name, email: u.email })),
+    users: seeded.users,
     close: () => emulator.close(),
   };
 }

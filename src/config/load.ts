@@ -22,7 +22,9 @@ function readFileConfig(path: string, problems: string[]): FileConfig | undefine
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (err) {
-    problems.push(`LARK_AUTH_CONFIG: cannot read ${path} as JSON (${(err as Error).message})`);
+    // Only the kind of failure: JSON.parse messages quote the file's text, which may hold a secret.
+    const why = err instanceof SyntaxError ? "it is not valid JSON" : "it cannot be read";
+    problems.push(`LARK_AUTH_CONFIG: cannot use ${path}: ${why}`);
     return undefined;
   }
   const parsed = fileSchema.safeParse(raw);
@@ -100,7 +102,12 @@ function fileCallerKeys(file: FileConfig | undefined): CallerKeyConfig[] {
 export function parseConfig(source: EnvSource): ServiceConfig {
   const problems: string[] = [];
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) throw new ConfigError(describe(parsed.error.issues, ""));
+  if (!parsed.success) {
+    // Still read the config file, so every problem is reported in one go.
+    const file = source.LARK_AUTH_CONFIG;
+    if (file) readFileConfig(file, problems);
+    throw new ConfigError([...describe(parsed.error.issues, ""), ...problems]);
+  }
   const env = parsed.data;
   const file = env.LARK_AUTH_CONFIG ? readFileConfig(env.LARK_AUTH_CONFIG, problems) : undefined;
   const apps = resolveApps(env, file, source, problems);

@@ -26,6 +26,8 @@ export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorC
 export interface DomainErrorDetails {
   /** The request field at fault, as a proto field path (e.g. `user.open_id`). */
   readonly field?: string;
+  /** Every field at fault with what is wrong with it, when there are several. */
+  readonly violations?: readonly { readonly field: string; readonly description: string }[];
   /** How long the caller should wait before retrying, in milliseconds. */
   readonly retryAfterMs?: number;
   /** Machine-readable context for ErrorInfo.metadata; never secrets. */

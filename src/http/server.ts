@@ -38,10 +38,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     "/healthz": (_req, res) => json(res, 200, { status: "ok" }),
     "/readyz": async (_req, res) => {
       const r = await deps.ready();
-      json(res, r.ready && !deps.signals.shutdown.aborted ? 200 : 503, {
-        status: r.ready ? "ready" : "not ready",
-        ...r.checks,
-      });
+      // Shutting down is "not ready" too: balancers must stop sending before the port closes.
+      const ready = r.ready && !deps.signals.shutdown.aborted;
+      json(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", ...r.checks });
     },
     "/metrics": async (_req, res) => {
       res.writeHead(200, { "content-type": deps.metrics.contentType });

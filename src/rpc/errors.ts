@@ -27,6 +27,16 @@ const STATUS: Record<DomainErrorCode, Code> = {
   SHUTTING_DOWN: Code.Unavailable,
 };
 
+/** Transport outcomes that are not faults of this service and keep their own status. */
+const PASS_THROUGH: Partial<Record<Code, { code: Code; reason: string; message: string }>> = {
+  [Code.Canceled]: { code: Code.Canceled, reason: "CANCELLED", message: "the call was cancelled" },
+  [Code.DeadlineExceeded]: {
+    code: Code.DeadlineExceeded,
+    reason: "DEADLINE_EXCEEDED",
+    message: "the call's deadline passed before it finished",
+  },
+};
+
 type Detail = {
   desc: typeof ErrorInfoSchema | typeof RetryInfoSchema | typeof BadRequestSchema;
   value: object;
@@ -55,9 +65,16 @@ function detailsOf(err: DomainError): Detail[] {
     });
     list.push({ desc: RetryInfoSchema, value: { retryDelay } });
   }
-  if (err.details.field) {
-    const violation = { field: err.details.field, description: err.message, reason: err.code };
-    list.push({ desc: BadRequestSchema, value: { fieldViolations: [violation] } });
+  const violations =
+    err.details.violations ??
+    (err.details.field ? [{ field: err.details.field, description: err.message }] : []);
+  if (violations.length > 0) {
+    const fieldViolations = violations.map((v) => ({
+      field: v.field,
+      description: v.description,
+      reason: err.code,
+    }));
+    list.push({ desc: BadRequestSchema, value: { fieldViolations } });
   }
   return list;
 }
@@ -75,9 +92,8 @@ function answer(code: Code, reason: string, message: string, details: Detail[]):
  */
 export function toErrorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof DomainError) return answer(STATUS[err.code], err.code, err.message, detailsOf(err));
-  if (err instanceof ConnectError && err.code === Code.Canceled) {
-    return answer(Code.Canceled, "CANCELLED", "the call was cancelled", []);
-  }
+  const passThrough = err instanceof ConnectError ? PASS_THROUGH[err.code] : undefined;
+  if (passThrough) return answer(passThrough.code, passThrough.reason, passThrough.message, []);
   const info: Detail = {
     desc: ErrorInfoSchema,
     value: { reason: "INTERNAL", domain: ERROR_DOMAIN, metadata: {} },
@@ -99,7 +115,7 @@ export function shuttingDown(): DomainError {
 /** The ErrorInfo reason `err` will be answered with, without building the answer. */
 export function errorReason(err: unknown): string {
   if (err instanceof DomainError) return err.code;
-  return err instanceof ConnectError && err.code === Code.Canceled ? "CANCELLED" : "INTERNAL";
+  return (err instanceof ConnectError && PASS_THROUGH[err.code]?.reason) || "INTERNAL";
 }
 
 /** The ConnectError for connect-node (Connect, gRPC-Web) carrying the same details. */

@@ -128,6 +128,22 @@ function unaryHandler(
   };
 }
 
+/** Waits for backpressure to clear or the call to end, leaving no listener behind either way. */
+function drainedOrAborted(
+  call: grpc.ServerWritableStream<Buffer, Message>,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    call.once("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 async function writeAll(
   call: grpc.ServerWritableStream<Buffer, Message>,
   stream: AsyncIterable<Message>,
@@ -135,12 +151,7 @@ async function writeAll(
 ) {
   for await (const msg of stream) {
     if (signal.aborted) break;
-    if (!call.write(msg)) {
-      await new Promise<void>((resolve) => {
-        call.once("drain", resolve);
-        signal.addEventListener("abort", () => resolve(), { once: true });
-      });
-    }
+    if (!call.write(msg)) await drainedOrAborted(call, signal);
   }
 }
 

@@ -136,5 +136,6 @@ export function assertValid(schema: DescMessage, request: Message): void {
   const first = violations[0];
   if (!first) return;
   const message = violations.map((v) => `${v.field}: ${v.problem}`).join("; ");
-  throw new DomainError(DomainErrorCode.INVALID_ARGUMENT, message, { field: first.field });
+  const list = violations.map((v) => ({ field: v.field, description: v.problem }));
+  throw new DomainError(DomainErrorCode.INVALID_ARGUMENT, message, { field: first.field, violations: list });
 }

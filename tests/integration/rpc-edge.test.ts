@@ -36,6 +36,12 @@ describe("the edge: authentication, validation, unimplemented, HTTP endpoints", 
     expect(bad.code).toBe(Code.InvalidArgument);
     expect(bad.rawMessage).toContain("session_id");
     expect(bad.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field).toBe("session_id");
+    const several = await rejection(
+      auth.listAuthSessions({ appId: "cli_bad", pageSize: -1, pageToken: "x".repeat(600) }),
+    );
+    const fields = several.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field);
+    expect(fields).toEqual(["app_id", "page_size", "page_token"]);
+    for (const f of ["app_id", "page_size", "page_token"]) expect(several.rawMessage).toContain(f);
     const missing = await rejection(auth.listAuthSessions({}));
     expect(missing.rawMessage).toContain("app_id: is required");
     const email = await rejection(

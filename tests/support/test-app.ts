@@ -83,7 +83,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const app = await buildApp(
     { ...config, callerKeys: [...config.callerKeys, reader] },
     { db: testDb.db, logger },
-  );
+  ).catch(async (err: unknown) => {
+    await testDb.close(); // A failed start must not leave the test database behind.
+    throw err;
+  });
   const grpcUrl = `http://127.0.0.1:${app.grpcPort}`;
   const httpUrl = `http://127.0.0.1:${app.httpPort}`;
   const transports = () => ({
