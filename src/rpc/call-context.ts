@@ -54,9 +54,12 @@ class LazyCallContext implements CallContext {
     return this.#signal;
   }
 
+  /** Bound on first use, which comes after authentication, so the caller's name is known. */
   get logger(): Logger {
-    const bindings = { request_id: this.requestId, rpc: this.init.method.name, caller: this.caller?.name };
-    this.#logger ??= this.init.logger.child(bindings);
+    if (!this.#logger) {
+      const bindings = { request_id: this.requestId, rpc: this.init.method.name, caller: this.caller?.name };
+      this.#logger = this.init.logger.child(bindings);
+    }
     return this.#logger;
   }
 
