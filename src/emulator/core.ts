@@ -44,6 +44,8 @@ export interface CoreOptions {
   ackTimeoutMs?: number;
   /** Long-connection timings handed to SDK clients (seconds), e.g. fast reconnects for tests. */
   clientConfig?: Partial<ClientConfig>;
+  /** Silence (ms) after which a long connection is closed; default twice its PingInterval plus 1 s. */
+  wsIdleTimeoutMs?: number;
 }
 
 export function createCore(opts: CoreOptions): EmulatorCore {
@@ -53,6 +55,7 @@ export function createCore(opts: CoreOptions): EmulatorCore {
     ackTimeoutMs: opts.ackTimeoutMs,
     publicWsUrl: () => `${opts.baseUrl().replace(/^http/, "ws")}/ws`,
     clientConfig: opts.clientConfig,
+    idleTimeoutMs: opts.wsIdleTimeoutMs,
   });
   return {
     config: { ...defaultConfig, ...opts.config },

@@ -45,6 +45,8 @@ export interface StartEmulatorOptions {
   ackTimeoutMs?: number;
   /** Long-connection timings handed to SDK clients, in seconds (e.g. `{ReconnectNonce: 1}` for tests). */
   clientConfig?: Partial<ClientConfig>;
+  /** Silence (ms) after which a long connection is closed; default twice its PingInterval plus 1 s. */
+  wsIdleTimeoutMs?: number;
 }
 
 /** A running emulator with typed twins of the control API for in-process callers. */

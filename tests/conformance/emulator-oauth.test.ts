@@ -179,6 +179,19 @@ describe("v2 token endpoint", () => {
     }
   });
 
+  it("refuses a code issued before a revoke, even after the user approved again (20003)", async () => {
+    const { app, user } = appWithUser(emulator);
+    const stale = approve(emulator, authorizeUrl(emulator, app, { scope: SCOPES }), user.open_id);
+    const revoked = await control(emulator, "POST", `/_emulator/users/${user.open_id}/revoke`, {});
+    expect(revoked.body).toEqual({ revoked_app_ids: [app.app_id] });
+    // Re-approval starts a new grant; the code from the old one must not ride on it.
+    const fresh = approve(emulator, authorizeUrl(emulator, app, { scope: SCOPES }), user.open_id);
+    const answer = await exchange(emulator, app, stale);
+    expect(answer).toMatchObject({ status: 400, body: { code: 20003, error: "invalid_grant" } });
+    expect((await exchange(emulator, app, stale)).body.code).toBe(20003); // dead, not "already used"
+    expect((await exchange(emulator, app, fresh)).body.code).toBe(0);
+  });
+
   it.each(["S256", "plain"] as const)("checks PKCE %s", async (method) => {
     const { app, user } = appWithUser(emulator);
     const { verifier, challenge } = pkcePair(method);

@@ -3,7 +3,10 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parse as parseQuery } from "node:querystring";
 import * as lark from "@larksuiteoapi/node-sdk";
+import WebSocket from "ws";
+import { decodeFrame, encodeFrame, type Frame, headerValue } from "../../src/emulator/longconn/frame.js";
 import { createLongConnectionHub, type HubOptions } from "../../src/emulator/longconn/hub.js";
 
 export const APP_SECRET = "test-app-secret";
@@ -136,4 +139,47 @@ export function messageEvent(appId: string, text: string) {
   const header = { ...cardActionEvent(appId, {}).header, event_type: "im.message.receive_v1" };
   const message = { message_id: "om_msg", chat_type: "p2p", message_type: "text" };
   return { schema: "2.0", header, event: { message: { ...message, content: JSON.stringify({ text }) } } };
+}
+
+/** A hand-driven socket speaking the SDK's wire protocol: bootstrap, connect, one ping (the hub
+ * pushes data only after it) and the pong. Then it does only what the test tells it to. */
+export async function startRawClient(domain: string, appId: string) {
+  const res = await fetch(`${domain}/callback/ws/endpoint`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", locale: "zh" },
+    body: JSON.stringify({ AppID: appId, AppSecret: APP_SECRET }),
+  });
+  const url = ((await res.json()) as { data: { URL: string } }).data.URL;
+  const serviceId = Number(parseQuery(url).service_id);
+  const ws = new WebSocket(url);
+  const frames: Frame[] = [];
+  const state = { closed: false };
+  ws.on("message", (data: Buffer) => frames.push(decodeFrame(data)));
+  ws.on("close", () => {
+    state.closed = true;
+  });
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  const ping = () =>
+    ws.send(
+      encodeFrame({
+        seqId: 0n,
+        logId: 0n,
+        service: serviceId,
+        method: 0,
+        headers: [{ key: "type", value: "ping" }],
+      }),
+    );
+  ping();
+  await waitFor(() => frames.some((f) => headerValue(f, "type") === "pong"), 2000, "pong");
+  /** What the SDK sends back: the pushed frame echoed, payload replaced by `{code, data?}`. */
+  const ack = (frame: Frame, code: number, answer?: unknown) => {
+    const body =
+      answer === undefined
+        ? { code }
+        : { code, data: Buffer.from(JSON.stringify(answer)).toString("base64") };
+    const headers = [...frame.headers, { key: "biz_rt", value: "0" }];
+    ws.send(encodeFrame({ ...frame, headers, payload: new TextEncoder().encode(JSON.stringify(body)) }));
+  };
+  const events = () => frames.filter((f) => headerValue(f, "type") === "event");
+  return { ws, frames, events, state, ping, ack };
 }

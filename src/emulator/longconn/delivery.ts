@@ -18,7 +18,13 @@ export type DeliveryDeps = {
 };
 
 type Ack = { code: number; response?: unknown };
-type Inbox = { acks: Ack[]; wake?: () => void };
+/** `attempt` is the push the ACK answers, found from the echoed SeqID; undefined when none matches. */
+type TaggedAck = Ack & { attempt?: number };
+/** `pushes` maps `connId:SeqID` of every frame pushed for the message to its attempt number. SeqIDs
+ * are per connection, so the connection is part of the key. */
+type Inbox = { acks: TaggedAck[]; pushes: Map<string, number>; wake?: () => void };
+
+const pushKey = (connId: string, seqId: bigint) => `${connId}:${seqId}`;
 
 /** ACK payload is `{"code":200,"data":"<base64 JSON>"}`; `data` is the handler's return value. */
 export function parseAck(frame: Frame): Ack {
@@ -49,15 +55,15 @@ export class Delivery {
   async deliver(appId: string, payload: object): Promise<DeliveryResult> {
     const messageId = randomUUID();
     const bytes = new TextEncoder().encode(JSON.stringify(payload));
-    // One inbox across attempts, so a late ACK of an earlier push still completes the delivery.
-    const inbox: Inbox = { acks: [] };
+    // One inbox across attempts, so a late success of an earlier push still completes the delivery.
+    const inbox: Inbox = { acks: [], pushes: new Map() };
     const tried = new Set<string>();
     this.inboxes.set(messageId, inbox);
     let attempts = 0;
     try {
       while (attempts < this.deps.maxAttempts && !this.closed) {
         attempts++;
-        const ack = await this.attempt(appId, messageId, bytes, tried, inbox);
+        const ack = await this.attempt(appId, messageId, bytes, tried, inbox, attempts);
         if (!ack) continue;
         return ack.response === undefined
           ? { acked: true, attempts }
@@ -69,10 +75,12 @@ export class Delivery {
     }
   }
 
-  onAck(frame: Frame): void {
+  /** The SDK's ACK is a copy of the pushed frame (the last fragment), so its SeqID names the push. */
+  onAck(conn: LongConnection, frame: Frame): void {
     const inbox = this.inboxes.get(headerValue(frame, "message_id") ?? "");
     if (!inbox) return; // late ACK of a finished delivery: nothing waits for it any more
-    inbox.acks.push(parseAck(frame));
+    const attempt = inbox.pushes.get(pushKey(conn.id, frame.seqId));
+    inbox.acks.push({ ...parseAck(frame), attempt });
     inbox.wake?.();
   }
 
@@ -81,15 +89,38 @@ export class Delivery {
     for (const inbox of this.inboxes.values()) inbox.wake?.();
   }
 
-  /** One push; the ACK when a positive one (code 200) arrives in time. A 500 (handler threw) ends
-   * the attempt early so the event is pushed again, as for a missing ACK. */
-  private async attempt(appId: string, id: string, bytes: Uint8Array, tried: Set<string>, inbox: Inbox) {
+  /** One push (attempt number `n`); the ACK when a positive one (code 200) arrives in time. */
+  private async attempt(
+    appId: string,
+    id: string,
+    bytes: Uint8Array,
+    tried: Set<string>,
+    inbox: Inbox,
+    n: number,
+  ) {
     const conn = await this.connectionFor(appId, tried);
     if (!conn) return undefined;
     tried.add(conn.id);
-    conn.sendEvent(id, bytes, this.deps.fragmentThreshold);
-    const ack = await this.nextAck(inbox, this.deps.ackTimeoutMs);
-    return ack && ack.code === 200 ? ack : undefined;
+    for (const seqId of conn.sendEvent(id, bytes, this.deps.fragmentThreshold)) {
+      inbox.pushes.set(pushKey(conn.id, seqId), n);
+    }
+    return this.outcome(inbox, n, Date.now() + this.deps.ackTimeoutMs);
+  }
+
+  /**
+   * Reads this message's ACKs until the deadline. A failure (500: the handler threw) ends attempt `n`
+   * early only when it answers push `n`: a late failure of an earlier push was already counted when
+   * that attempt timed out, and the current push may still succeed. A success answering any push
+   * (an earlier one, or one whose SeqID matches none) completes the delivery: the handler ran to the
+   * end once, which is all the platform asks for, and pushing again would only duplicate the event.
+   */
+  private async outcome(inbox: Inbox, n: number, deadline: number): Promise<Ack | undefined> {
+    for (;;) {
+      const ack = await this.nextAck(inbox, deadline - Date.now());
+      if (!ack) return undefined;
+      if (ack.code === 200) return ack;
+      if (ack.attempt === n) return undefined;
+    }
   }
 
   /** With no usable connection (e.g. the client is reconnecting) an attempt waits up to the ACK
@@ -105,12 +136,12 @@ export class Delivery {
   }
 
   /** Waits for the next ACK of this message, up to `ms`. */
-  private nextAck(inbox: Inbox, ms: number): Promise<Ack | undefined> {
+  private nextAck(inbox: Inbox, ms: number): Promise<TaggedAck | undefined> {
     const queued = inbox.acks.shift();
-    if (queued || this.closed) return Promise.resolve(queued);
+    if (queued || this.closed || ms <= 0) return Promise.resolve(queued);
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish(undefined), ms);
-      const finish = (ack: Ack | undefined) => {
+      const finish = (ack: TaggedAck | undefined) => {
         clearTimeout(timer);
         inbox.wake = undefined;
         resolve(ack);

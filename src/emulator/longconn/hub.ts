@@ -66,8 +66,9 @@ class Hub implements LongConnectionHub {
     this.hooks = {
       clientConfig: () => this.clientConfig,
       onReady: (conn) => this.registry.wake(conn.appId),
-      onAck: (frame) => this.delivery.onAck(frame),
+      onAck: (conn, frame) => this.delivery.onAck(conn, frame),
       onClose: (conn) => this.registry.remove(conn),
+      idleTimeoutMs: opts.idleTimeoutMs,
     };
   }
 

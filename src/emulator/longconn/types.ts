@@ -25,6 +25,9 @@ export type HubOptions = {
   clientConfig?: Partial<ClientConfig>;
   /** How long a bootstrap ticket stays usable for the WebSocket upgrade. */
   ticketTtlMs?: number;
+  /** A connection that sends nothing (no ping, no ACK) for this long is closed. Default: twice the
+   * PingInterval last told to that client (in its bootstrap answer or latest pong), plus 1 s. */
+  idleTimeoutMs?: number;
 };
 
 export type LongConnectionFaults = {

@@ -85,6 +85,7 @@ export function decideAuthorize(
     codeChallengeMethod: request.codeChallengeMethod,
     expiresAt: now + core.config.codeTtlSeconds * 1000,
     used: false,
+    epoch: grant.epoch,
   });
   return redirectWith(request, { code });
 }

@@ -28,7 +28,8 @@ function checkPkce(
 }
 
 /**
- * `authorization_code` grant as a list of checks: code known (20003), same client (20024), unused (20065),
+ * `authorization_code` grant as a list of checks: code known (20003), same client (20024), its grant not
+ * revoked since issue (20003: the platform drops such codes with the grant), unused (20065),
  * not expired (20004), same redirect_uri when sent (20071), PKCE (20049), scope narrowing (20067/20068).
  * The code is spent once those checks pass; a retry with the same code then gets 20065.
  */
@@ -43,6 +44,11 @@ export function exchangeCode(
   const code = core.grants.codes.get(value);
   if (!code) return oauthError(20003);
   if (code.appId !== app.appId) return oauthError(20024);
+  if (!core.grants.isCurrent(code)) {
+    // Gone for good, so a retry is "not found" again rather than "already used".
+    core.grants.codes.delete(value);
+    return oauthError(20003);
+  }
   if (code.used) return oauthError(20065);
   if (code.expiresAt <= core.now()) return oauthError(20004);
   const redirectUri = field(req.body, "redirect_uri");
@@ -51,7 +57,7 @@ export function exchangeCode(
   if (pkce) return pkce;
   code.used = true;
   const grant = core.grants.grant(app.appId, code.userKey);
-  if (!grant || grant.revoked) return oauthError(20003);
+  if (!grant || grant.revoked) return oauthError(20003); // unreachable after isCurrent; keeps types narrow
   const scopes = narrowScopes(field(req.body, "scope"), [...grant.scopes]);
   if (!Array.isArray(scopes)) return oauthError(scopes.code);
   return issueUserTokens(core, grant, scopes);

@@ -19,6 +19,9 @@ export interface AuthorizationCode {
   codeChallengeMethod?: "S256" | "plain";
   expiresAt: number;
   used: boolean;
+  /** The grant's epoch when the code was issued: a revocation in between (even followed by a new
+   * approval, which starts yet another epoch) makes the code worthless, as it does the tokens. */
+  epoch: number;
 }
 
 export interface AccessTokenRecord {
@@ -81,8 +84,8 @@ export class GrantStore {
     return [...this.#grants.values()].filter((g) => g.userKey === userKey && !g.revoked);
   }
 
-  /** True while the token's grant has not been revoked since it was minted. */
-  isCurrent(record: AccessTokenRecord): boolean {
+  /** True while the token's (or code's) grant has not been revoked since it was minted. */
+  isCurrent(record: { appId: string; userKey: string; epoch: number }): boolean {
     const grant = this.grant(record.appId, record.userKey);
     return grant !== undefined && grant.epoch === record.epoch;
   }
