@@ -72,6 +72,23 @@ describe("device flow", () => {
     expect((await poll(app, device.device_code)).body.error).toBe("invalid_grant");
   });
 
+  it("answers access_denied for an approval made before a revoke, even after a new approval", async () => {
+    const { app, user } = appWithUser(emulator);
+    const decide = (url: string) =>
+      control(emulator, "POST", "/_emulator/oauth/decide", {
+        url,
+        open_id: user.open_id,
+        decision: "approve",
+      });
+    const first = await start(app);
+    await decide(first.verification_uri_complete);
+    expect((await control(emulator, "POST", `/_emulator/users/${user.open_id}/revoke`, {})).status).toBe(200);
+    const second = await start(app);
+    await decide(second.verification_uri_complete);
+    expect((await poll(app, first.device_code)).body.error).toBe("access_denied");
+    expect((await poll(app, second.device_code)).body).toMatchObject({ code: 0, token_type: "Bearer" });
+  });
+
   it("answers access_denied when the user declines on the verification page", async () => {
     const { app, user } = appWithUser(emulator);
     const device = await start(app);

@@ -54,8 +54,9 @@ export function decideDevice(
 ): string | undefined {
   if (core.directory.app(auth.appId)?.tenantKey !== user.tenantKey)
     return "the user is not in the app's tenant";
-  auth.decision = { userKey: user.key, approved: approve };
   if (approve) core.grants.approve(auth.appId, user.key, auth.scopes, core.now());
+  const epoch = approve ? core.grants.grant(auth.appId, user.key)?.epoch : undefined;
+  auth.decision = { userKey: user.key, approved: approve, epoch };
   return undefined;
 }
 
@@ -81,6 +82,10 @@ export function pollDeviceCode(core: EmulatorCore, app: AppRecord, req: EmuReque
   auth.consumed = true;
   if (!auth.decision.approved) return deviceError("access_denied", "The user denied the authorization.");
   const grant = core.grants.grant(app.appId, auth.decision.userKey);
-  if (!grant || grant.revoked) return deviceError("access_denied", "The authorization was revoked.");
+  // Like a code, an approval dies with a revocation, even when the user approved again since.
+  const current = { appId: app.appId, userKey: auth.decision.userKey, epoch: auth.decision.epoch ?? -1 };
+  if (!grant || grant.revoked || !core.grants.isCurrent(current)) {
+    return deviceError("access_denied", "The authorization was revoked.");
+  }
   return issueUserTokens(core, grant, [...grant.scopes]);
 }

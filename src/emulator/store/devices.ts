@@ -11,7 +11,8 @@ export interface DeviceAuthorization {
   /** Current minimum poll interval; grows by 5 s on every `slow_down`. */
   intervalMs: number;
   lastPollAt?: number;
-  decision?: { userKey: string; approved: boolean };
+  /** `epoch`: the grant's epoch the approval created; a later revocation makes it worthless. */
+  decision?: { userKey: string; approved: boolean; epoch?: number };
   consumed: boolean;
 }
 
