@@ -35,7 +35,8 @@ function unauthenticated(message: string): DomainError {
 /**
  * Authenticates every call by its bearer caller key and, when the request names an app,
  * checks the method's permission on it before anything else runs. RPCs that name no app
- * (by session id) are checked by the use case once it knows the session's app.
+ * (by session id) are checked by the use case once it knows the session's app; a watch with no
+ * app filter must deliver only events of apps where the caller holds auth:watch.
  */
 export function authInterceptor(keys: () => readonly CallerKeyConfig[]): Interceptor {
   const callers = new WeakMap<CallerKeyConfig, Caller>();
