@@ -56,7 +56,30 @@ export function invalidArgument(field: string, message: string): DomainError {
   return new DomainError(DomainErrorCode.INVALID_ARGUMENT, `${field}: ${message}`, { field });
 }
 
-/** True when `err` is a DomainError with one of the given codes. */
-export function isDomainError(err: unknown, ...codes: DomainErrorCode[]): err is DomainError {
-  return err instanceof DomainError && (codes.length === 0 || codes.includes(err.code));
+/**
+ * Which codes are faults of this service or what it depends on (true), as opposed to normal
+ * answers to a caller (false: not found, denied, invalid, a deploy ending a stream). Exhaustive,
+ * so a new code cannot be added without deciding; telemetry marks only faults as span errors.
+ */
+const IS_FAULT: Record<DomainErrorCode, boolean> = {
+  INVALID_ARGUMENT: false,
+  SESSION_NOT_FOUND: false,
+  APP_NOT_FOUND: false,
+  SESSION_NOT_PENDING: false,
+  SESSION_EXPIRED: false,
+  AUTHORIZATION_REQUIRED: false,
+  INSUFFICIENT_SCOPE: false,
+  RATE_LIMITED: false,
+  UNAUTHENTICATED: false,
+  PERMISSION_DENIED: false,
+  NOT_IMPLEMENTED: false,
+  LARK_UNAVAILABLE: true,
+  STORE_UNAVAILABLE: true,
+  CURSOR_EXPIRED: false,
+  SHUTTING_DOWN: false,
+};
+
+/** True for anything but a DomainError whose code is a normal answer to a caller. */
+export function isFault(err: unknown): boolean {
+  return !(err instanceof DomainError) || IS_FAULT[err.code];
 }

@@ -1,28 +1,12 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Attributes, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { isDomainError } from "../../domain/errors.js";
+import { isFault } from "../../domain/errors.js";
 import type { Logger } from "../../telemetry/logger.js";
 import type { RpcMetrics } from "../../telemetry/metrics.js";
 import { ATTR } from "../../telemetry/tracing.js";
 import { errorReason } from "../errors.js";
 import { type Call, type CallResult, type Interceptor, isStream } from "../pipeline.js";
-
-/** Codes that are a normal answer to a caller, not a fault of this service. */
-const EXPECTED = [
-  "INVALID_ARGUMENT",
-  "SESSION_NOT_FOUND",
-  "APP_NOT_FOUND",
-  "SESSION_NOT_PENDING",
-  "SESSION_EXPIRED",
-  "AUTHORIZATION_REQUIRED",
-  "INSUFFICIENT_SCOPE",
-  "RATE_LIMITED",
-  "UNAUTHENTICATED",
-  "PERMISSION_DENIED",
-  "NOT_IMPLEMENTED",
-  "CURSOR_EXPIRED",
-] as const;
 
 /**
  * One span, one duration sample and one log line per call. Expected outcomes (not found,
@@ -60,7 +44,7 @@ function finish(record: Recorder, call: Call, span: Span, started: number, err?:
   record.metrics.observe(call.method.name, reason, (performance.now() - started) / 1000);
   span.setAttribute(ATTR.outcome, reason);
   // A caller cancelling is its own choice, not a fault of this service.
-  if (err !== undefined && reason !== "CANCELLED" && !isDomainError(err, ...EXPECTED)) {
+  if (err !== undefined && reason !== "CANCELLED" && isFault(err)) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
     call.ctx.logger.error({ err, ...subjectOf(call) }, "rpc failed");
   } else if (err !== undefined) {
