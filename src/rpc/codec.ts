@@ -26,22 +26,24 @@ const PB_TO_STATE = new Map<PbState, SessionState>(
   Object.entries(STATE_TO_PB).map(([k, v]) => [v, k as SessionState]),
 );
 
-const CASE_TO_KIND: Record<string, UserIdKind> = {
+/** Keyed by the oneof's cases, so a new case in the proto fails the type check here. */
+const CASE_TO_KIND: Record<NonNullable<PbUserRef["id"]["case"]>, UserIdKind> = {
   openId: "open_id",
   userId: "user_id",
   unionId: "union_id",
   email: "email",
 };
 
+const KIND_TO_CASE = { open_id: "openId", user_id: "userId", union_id: "unionId", email: "email" } as const;
+
 /** Decodes a validated UserRef (validation guarantees exactly one id is set). */
 export function userRefFromPb(ref: PbUserRef | undefined): UserRef | undefined {
   if (!ref?.id.case) return undefined;
-  return { kind: CASE_TO_KIND[ref.id.case] ?? "open_id", value: ref.id.value };
+  return { kind: CASE_TO_KIND[ref.id.case], value: ref.id.value };
 }
 
 export function userRefToPb(ref: UserRef): PbUserRef {
-  const cases = { open_id: "openId", user_id: "userId", union_id: "unionId", email: "email" } as const;
-  return create(UserRefSchema, { id: { case: cases[ref.kind], value: ref.value } });
+  return create(UserRefSchema, { id: { case: KIND_TO_CASE[ref.kind], value: ref.value } });
 }
 
 export function statesFromPb(states: readonly PbState[]): SessionState[] {

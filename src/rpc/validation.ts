@@ -1,5 +1,6 @@
 import type { DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import { DomainError, DomainErrorCode } from "../domain/errors.js";
+import { isSessionId } from "../domain/sessions/session.js";
 
 /**
  * Request validation, in one place for every RPC on both transports: a table of required
@@ -22,7 +23,6 @@ const REQUIRED: Record<string, readonly string[]> = {
 /** Only where a card is delivered may a user be named by email. */
 const EMAIL_ALLOWED = new Set(["lark.auth.v1.StartAuthorizationRequest"]);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SCOPE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
@@ -42,7 +42,7 @@ const scopes: Rule = (v) => {
 
 const FIELD_RULES: Record<string, Rule> = {
   app_id: str((s) => /^cli_[0-9a-f]{16}$/i.test(s), "must look like cli_ followed by 16 hex digits"),
-  session_id: str((s) => UUID.test(s), "must be a UUID"),
+  session_id: str(isSessionId, "must be a UUID"),
   scopes,
   required_scopes: scopes,
   message: str((s) => s.length <= 1000, "at most 1000 characters"),

@@ -1,13 +1,12 @@
 import { type FilterQuery, raw } from "@mikro-orm/postgresql";
 import { invalidArgument } from "../domain/errors.js";
 import type { SessionCursor, SessionPage, SessionQuery, SessionStore } from "../domain/ports.js";
+import { isSessionId } from "../domain/sessions/session.js";
 import type { UserRef } from "../domain/users.js";
 import type { Database } from "./database.js";
 import { AuthSessionSchema, type IAuthSession } from "./entities/index.js";
 import { sessionFromRow, sessionToRow } from "./session-mapper.js";
 import { storeCall } from "./store-errors.js";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The resolved identity column a user reference of each kind can also match. */
 const RESOLVED_COLUMN = {
@@ -26,7 +25,7 @@ export function createSessionStore(db: Database): SessionStore {
     get: (id) =>
       storeCall("get session", async () => {
         // A malformed id names no session; asking PostgreSQL would only raise a cast error.
-        if (!UUID.test(id)) return undefined;
+        if (!isSessionId(id)) return undefined;
         const row = await db.em().findOne(AuthSessionSchema, { id });
         return row ? sessionFromRow(row) : undefined;
       }),
@@ -45,7 +44,7 @@ async function listSessions(
   after?: SessionCursor,
 ): Promise<SessionPage> {
   if (!Number.isInteger(limit) || limit < 1) throw invalidArgument("page_size", "must be a positive integer");
-  if (after && !UUID.test(after.id)) throw invalidArgument("page_token", "is not a valid page token");
+  if (after && !isSessionId(after.id)) throw invalidArgument("page_token", "is not a valid page token");
   const where: FilterQuery<IAuthSession>[] = [{ appId: query.appId }];
   if (query.states && query.states.length > 0) where.push({ state: { $in: [...query.states] } });
   if (query.user) where.push(userFilter(query.user));

@@ -38,6 +38,11 @@ export interface AuthSession {
   readonly idempotencyKey?: string;
 }
 
+/** Session ids are UUIDs; anything else names no session. */
+export function isSessionId(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
 /** True when the session can still change state. */
 export function isPending(session: AuthSession): boolean {
   return session.state === "PENDING";
