@@ -15,7 +15,7 @@ export const DEVICE_VERIFY_PATH = "/oauth/v1/device/verify";
 export function startDeviceAuthorization(core: EmulatorCore, req: EmuRequest): Reply {
   const app = authenticateClient(core, req);
   if ("status" in app)
-    return json(app.status === 500 ? 500 : 401, {
+    return json(401, {
       error: "invalid_client",
       error_description: "Client authentication failed.",
     });

@@ -1,16 +1,12 @@
+import { userView as controlUserView } from "../control/views.js";
 import type { EmulatorCore } from "../core.js";
 import type { EmulatorUserView } from "../pages/index.js";
 import type { AppRecord, UserRecord } from "../store/directory.js";
 
-/** A user as the pages show them, with the open_id of the app in question. */
+/** A user as the pages show them: the control API's view, trimmed, so both pick the same open_id. */
 export function userView(core: EmulatorCore, user: UserRecord, appId?: string): EmulatorUserView {
-  const app = appId ?? core.directory.apps().find((a) => a.tenantKey === user.tenantKey)?.appId;
-  return {
-    open_id: app ? core.directory.openId(user, app) : user.unionId,
-    name: user.name,
-    email: user.email,
-    tenant_key: user.tenantKey,
-  };
+  const { open_id, name, email, tenant_key } = controlUserView(core, user, appId);
+  return { open_id, name, email, tenant_key };
 }
 
 /** Everyone who can sign in to this app (its tenant's users), and who is signed in per the cookie. */
