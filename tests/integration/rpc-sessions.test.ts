@@ -88,6 +88,11 @@ describe("AuthService sessions slice (RPC -> domain -> store -> database)", () =
       .auth.listAuthSessions({ appId: TEST_APP_ID, states: [AuthSessionState.AUTHORIZED] });
     expect(res.sessions).toEqual([]);
     expect(res.nextPageToken).toBe("");
+    // The filter selects, not merely empties: every seeded session is PENDING.
+    const pending = await t
+      .clients()
+      .auth.listAuthSessions({ appId: TEST_APP_ID, states: [AuthSessionState.PENDING] });
+    expect(pending.sessions).toHaveLength(8);
   });
 
   it("rejects a forged page token as INVALID_ARGUMENT naming the field", async () => {
