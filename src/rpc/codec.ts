@@ -3,13 +3,15 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   AuthSessionSchema,
   AuthFlow as PbFlow,
+  type UserIdentity as PbIdentity,
   type AuthSession as PbSession,
   AuthSessionState as PbState,
   type UserRef as PbUserRef,
+  UserIdentitySchema,
   UserRefSchema,
 } from "../../gen/lark/auth/v1/types_pb.js";
 import type { AuthSession, SessionState } from "../domain/sessions/session.js";
-import type { UserIdKind, UserRef } from "../domain/users.js";
+import type { UserIdentity, UserIdKind, UserRef } from "../domain/users.js";
 
 /** The one place where the wire shape of domain values lives (both directions). */
 
@@ -53,18 +55,28 @@ export function statesFromPb(states: readonly PbState[]): SessionState[] {
   });
 }
 
+/** The one wire shape of a user's identity, shared by sessions, events and GetUserInfo. */
+export function identityToPb(id: UserIdentity): PbIdentity {
+  return create(UserIdentitySchema, {
+    openId: id.openId,
+    userId: id.userId ?? "",
+    unionId: id.unionId ?? "",
+    tenantKey: id.tenantKey ?? "",
+    name: id.name ?? "",
+    enName: id.enName ?? "",
+    email: id.email ?? "",
+    mobile: id.mobile ?? "",
+    avatarUrl: id.avatarUrl ?? "",
+  });
+}
+
 export function sessionToPb(s: AuthSession): PbSession {
   const id = s.identity;
   return create(AuthSessionSchema, {
     sessionId: s.id,
     appId: s.appId,
     user: userRefToPb(s.user),
-    openId: id?.openId ?? "",
-    userId: id?.userId ?? "",
-    unionId: id?.unionId ?? "",
-    name: id?.name ?? "",
-    email: id?.email ?? "",
-    mobile: id?.mobile ?? "",
+    identity: id ? identityToPb(id) : undefined,
     state: STATE_TO_PB[s.state],
     flow: s.flow === "REDIRECT" ? PbFlow.REDIRECT : PbFlow.DEVICE,
     requestedScopes: [...s.requestedScopes],

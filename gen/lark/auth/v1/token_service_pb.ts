@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lark/auth/v1/token_service.proto.
  */
 export const file_lark_auth_v1_token_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBsYXJrL2F1dGgvdjEvdG9rZW5fc2VydmljZS5wcm90bxIMbGFyay5hdXRoLnYxIoQBChlHZXRVc2VyQWNjZXNzVG9rZW5SZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIjCgR1c2VyGAIgASgLMhUubGFyay5hdXRoLnYxLlVzZXJSZWYSFwoPcmVxdWlyZWRfc2NvcGVzGAMgAygJEhkKEW1pbl92YWxpZF9zZWNvbmRzGAQgASgFIqEBChpHZXRVc2VyQWNjZXNzVG9rZW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnNjb3BlcxgDIAMoCRIsCghpZGVudGl0eRgEIAEoCzIaLmxhcmsuYXV0aC52MS5Vc2VySWRlbnRpdHkiVAodUmVmcmVzaFVzZXJBY2Nlc3NUb2tlblJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEiMKBHVzZXIYAiABKAsyFS5sYXJrLmF1dGgudjEuVXNlclJlZiKlAQoeUmVmcmVzaFVzZXJBY2Nlc3NUb2tlblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIvCgtleHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc2NvcGVzGAMgAygJEiwKCGlkZW50aXR5GAQgASgLMhoubGFyay5hdXRoLnYxLlVzZXJJZGVudGl0eSJVCh5SZXZva2VVc2VyQXV0aG9yaXphdGlvblJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEiMKBHVzZXIYAiABKAsyFS5sYXJrLmF1dGgudjEuVXNlclJlZiIyCh9SZXZva2VVc2VyQXV0aG9yaXphdGlvblJlc3BvbnNlEg8KB3Jldm9rZWQYASABKAgiWgoSR2V0VXNlckluZm9SZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIjCgR1c2VyGAIgASgLMhUubGFyay5hdXRoLnYxLlVzZXJSZWYSDwoHcmVmcmVzaBgDIAEoCCKvAQoTR2V0VXNlckluZm9SZXNwb25zZRIMCgRuYW1lGAEgASgJEg8KB2VuX25hbWUYAiABKAkSDQoFZW1haWwYAyABKAkSDgoGbW9iaWxlGAQgASgJEhIKCmF2YXRhcl91cmwYBSABKAkSDwoHb3Blbl9pZBgGIAEoCRIPCgd1c2VyX2lkGAcgASgJEhAKCHVuaW9uX2lkGAggASgJEhIKCnRlbmFudF9rZXkYCSABKAkiLQobR2V0VGVuYW50QWNjZXNzVG9rZW5SZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJsChxHZXRUZW5hbnRBY2Nlc3NUb2tlblJlc3BvbnNlEhsKE3RlbmFudF9hY2Nlc3NfdG9rZW4YASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMqcECgxUb2tlblNlcnZpY2USZwoSR2V0VXNlckFjY2Vzc1Rva2VuEicubGFyay5hdXRoLnYxLkdldFVzZXJBY2Nlc3NUb2tlblJlcXVlc3QaKC5sYXJrLmF1dGgudjEuR2V0VXNlckFjY2Vzc1Rva2VuUmVzcG9uc2UScwoWUmVmcmVzaFVzZXJBY2Nlc3NUb2tlbhIrLmxhcmsuYXV0aC52MS5SZWZyZXNoVXNlckFjY2Vzc1Rva2VuUmVxdWVzdBosLmxhcmsuYXV0aC52MS5SZWZyZXNoVXNlckFjY2Vzc1Rva2VuUmVzcG9uc2USdgoXUmV2b2tlVXNlckF1dGhvcml6YXRpb24SLC5sYXJrLmF1dGgudjEuUmV2b2tlVXNlckF1dGhvcml6YXRpb25SZXF1ZXN0Gi0ubGFyay5hdXRoLnYxLlJldm9rZVVzZXJBdXRob3JpemF0aW9uUmVzcG9uc2USUgoLR2V0VXNlckluZm8SIC5sYXJrLmF1dGgudjEuR2V0VXNlckluZm9SZXF1ZXN0GiEubGFyay5hdXRoLnYxLkdldFVzZXJJbmZvUmVzcG9uc2USbQoUR2V0VGVuYW50QWNjZXNzVG9rZW4SKS5sYXJrLmF1dGgudjEuR2V0VGVuYW50QWNjZXNzVG9rZW5SZXF1ZXN0GioubGFyay5hdXRoLnYxLkdldFRlbmFudEFjY2Vzc1Rva2VuUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_lark_auth_v1_types]);
+  fileDesc("CiBsYXJrL2F1dGgvdjEvdG9rZW5fc2VydmljZS5wcm90bxIMbGFyay5hdXRoLnYxIoQBChlHZXRVc2VyQWNjZXNzVG9rZW5SZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIjCgR1c2VyGAIgASgLMhUubGFyay5hdXRoLnYxLlVzZXJSZWYSFwoPcmVxdWlyZWRfc2NvcGVzGAMgAygJEhkKEW1pbl92YWxpZF9zZWNvbmRzGAQgASgFIpYBCg9Vc2VyQWNjZXNzVG9rZW4SFAoMYWNjZXNzX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZzY29wZXMYAyADKAkSLAoIaWRlbnRpdHkYBCABKAsyGi5sYXJrLmF1dGgudjEuVXNlcklkZW50aXR5IkoKGkdldFVzZXJBY2Nlc3NUb2tlblJlc3BvbnNlEiwKBXRva2VuGAEgASgLMh0ubGFyay5hdXRoLnYxLlVzZXJBY2Nlc3NUb2tlbiJUCh1SZWZyZXNoVXNlckFjY2Vzc1Rva2VuUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSIwoEdXNlchgCIAEoCzIVLmxhcmsuYXV0aC52MS5Vc2VyUmVmIk4KHlJlZnJlc2hVc2VyQWNjZXNzVG9rZW5SZXNwb25zZRIsCgV0b2tlbhgBIAEoCzIdLmxhcmsuYXV0aC52MS5Vc2VyQWNjZXNzVG9rZW4iVQoeUmV2b2tlVXNlckF1dGhvcml6YXRpb25SZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIjCgR1c2VyGAIgASgLMhUubGFyay5hdXRoLnYxLlVzZXJSZWYiMgofUmV2b2tlVXNlckF1dGhvcml6YXRpb25SZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIloKEkdldFVzZXJJbmZvUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSIwoEdXNlchgCIAEoCzIVLmxhcmsuYXV0aC52MS5Vc2VyUmVmEg8KB3JlZnJlc2gYAyABKAgiQwoTR2V0VXNlckluZm9SZXNwb25zZRIsCghpZGVudGl0eRgBIAEoCzIaLmxhcmsuYXV0aC52MS5Vc2VySWRlbnRpdHkiLQobR2V0VGVuYW50QWNjZXNzVG9rZW5SZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJsChxHZXRUZW5hbnRBY2Nlc3NUb2tlblJlc3BvbnNlEhsKE3RlbmFudF9hY2Nlc3NfdG9rZW4YASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMqcECgxUb2tlblNlcnZpY2USZwoSR2V0VXNlckFjY2Vzc1Rva2VuEicubGFyay5hdXRoLnYxLkdldFVzZXJBY2Nlc3NUb2tlblJlcXVlc3QaKC5sYXJrLmF1dGgudjEuR2V0VXNlckFjY2Vzc1Rva2VuUmVzcG9uc2UScwoWUmVmcmVzaFVzZXJBY2Nlc3NUb2tlbhIrLmxhcmsuYXV0aC52MS5SZWZyZXNoVXNlckFjY2Vzc1Rva2VuUmVxdWVzdBosLmxhcmsuYXV0aC52MS5SZWZyZXNoVXNlckFjY2Vzc1Rva2VuUmVzcG9uc2USdgoXUmV2b2tlVXNlckF1dGhvcml6YXRpb24SLC5sYXJrLmF1dGgudjEuUmV2b2tlVXNlckF1dGhvcml6YXRpb25SZXF1ZXN0Gi0ubGFyay5hdXRoLnYxLlJldm9rZVVzZXJBdXRob3JpemF0aW9uUmVzcG9uc2USUgoLR2V0VXNlckluZm8SIC5sYXJrLmF1dGgudjEuR2V0VXNlckluZm9SZXF1ZXN0GiEubGFyay5hdXRoLnYxLkdldFVzZXJJbmZvUmVzcG9uc2USbQoUR2V0VGVuYW50QWNjZXNzVG9rZW4SKS5sYXJrLmF1dGgudjEuR2V0VGVuYW50QWNjZXNzVG9rZW5SZXF1ZXN0GioubGFyay5hdXRoLnYxLkdldFRlbmFudEFjY2Vzc1Rva2VuUmVzcG9uc2VCsAEKGWNvbS5sYXJrYXV0aC5sYXJrLmF1dGgudjFCEVRva2VuU2VydmljZVByb3RvUAFaSWdpdGh1Yi5jb20vbGFyay1hdXRoLXNlcnZpY2UvbGFyay1hdXRoLXNlcnZpY2UvZ2VuL2dvL2xhcmsvYXV0aC92MTthdXRodjGiAgNMQViqAgxMYXJrLkF1dGguVjHKAgxMYXJrXEF1dGhcVjHqAg5MYXJrOjpBdXRoOjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp, file_lark_auth_v1_types]);
 
 /**
  * GetUserAccessTokenRequest names the user and what the token must allow.
@@ -59,11 +59,11 @@ export const GetUserAccessTokenRequestSchema: GenMessage<GetUserAccessTokenReque
   messageDesc(file_lark_auth_v1_token_service, 0);
 
 /**
- * GetUserAccessTokenResponse carries a token valid for at least min_valid_seconds.
+ * UserAccessToken is a user_access_token with what a caller needs to use it; the refresh token never leaves the service.
  *
- * @generated from message lark.auth.v1.GetUserAccessTokenResponse
+ * @generated from message lark.auth.v1.UserAccessToken
  */
-export type GetUserAccessTokenResponse = Message<"lark.auth.v1.GetUserAccessTokenResponse"> & {
+export type UserAccessToken = Message<"lark.auth.v1.UserAccessToken"> & {
   /**
    * The user_access_token; send it as `Authorization: Bearer` to the Lark Open Platform.
    *
@@ -94,11 +94,32 @@ export type GetUserAccessTokenResponse = Message<"lark.auth.v1.GetUserAccessToke
 };
 
 /**
+ * Describes the message lark.auth.v1.UserAccessToken.
+ * Use `create(UserAccessTokenSchema)` to create a new message.
+ */
+export const UserAccessTokenSchema: GenMessage<UserAccessToken> = /*@__PURE__*/
+  messageDesc(file_lark_auth_v1_token_service, 1);
+
+/**
+ * GetUserAccessTokenResponse carries a token valid for at least min_valid_seconds.
+ *
+ * @generated from message lark.auth.v1.GetUserAccessTokenResponse
+ */
+export type GetUserAccessTokenResponse = Message<"lark.auth.v1.GetUserAccessTokenResponse"> & {
+  /**
+   * The token.
+   *
+   * @generated from field: lark.auth.v1.UserAccessToken token = 1;
+   */
+  token?: UserAccessToken | undefined;
+};
+
+/**
  * Describes the message lark.auth.v1.GetUserAccessTokenResponse.
  * Use `create(GetUserAccessTokenResponseSchema)` to create a new message.
  */
 export const GetUserAccessTokenResponseSchema: GenMessage<GetUserAccessTokenResponse> = /*@__PURE__*/
-  messageDesc(file_lark_auth_v1_token_service, 1);
+  messageDesc(file_lark_auth_v1_token_service, 2);
 
 /**
  * RefreshUserAccessTokenRequest names the user whose token to refresh now.
@@ -126,7 +147,7 @@ export type RefreshUserAccessTokenRequest = Message<"lark.auth.v1.RefreshUserAcc
  * Use `create(RefreshUserAccessTokenRequestSchema)` to create a new message.
  */
 export const RefreshUserAccessTokenRequestSchema: GenMessage<RefreshUserAccessTokenRequest> = /*@__PURE__*/
-  messageDesc(file_lark_auth_v1_token_service, 2);
+  messageDesc(file_lark_auth_v1_token_service, 3);
 
 /**
  * RefreshUserAccessTokenResponse carries the newly refreshed token.
@@ -135,32 +156,11 @@ export const RefreshUserAccessTokenRequestSchema: GenMessage<RefreshUserAccessTo
  */
 export type RefreshUserAccessTokenResponse = Message<"lark.auth.v1.RefreshUserAccessTokenResponse"> & {
   /**
-   * The new user_access_token.
+   * The new token.
    *
-   * @generated from field: string access_token = 1;
+   * @generated from field: lark.auth.v1.UserAccessToken token = 1;
    */
-  accessToken: string;
-
-  /**
-   * When the new token expires.
-   *
-   * @generated from field: google.protobuf.Timestamp expire_time = 2;
-   */
-  expireTime?: Timestamp | undefined;
-
-  /**
-   * The scopes the token carries.
-   *
-   * @generated from field: repeated string scopes = 3;
-   */
-  scopes: string[];
-
-  /**
-   * Who the token acts as.
-   *
-   * @generated from field: lark.auth.v1.UserIdentity identity = 4;
-   */
-  identity?: UserIdentity | undefined;
+  token?: UserAccessToken | undefined;
 };
 
 /**
@@ -168,7 +168,7 @@ export type RefreshUserAccessTokenResponse = Message<"lark.auth.v1.RefreshUserAc
  * Use `create(RefreshUserAccessTokenResponseSchema)` to create a new message.
  */
 export const RefreshUserAccessTokenResponseSchema: GenMessage<RefreshUserAccessTokenResponse> = /*@__PURE__*/
-  messageDesc(file_lark_auth_v1_token_service, 3);
+  messageDesc(file_lark_auth_v1_token_service, 4);
 
 /**
  * RevokeUserAuthorizationRequest names the grant to delete.
@@ -196,7 +196,7 @@ export type RevokeUserAuthorizationRequest = Message<"lark.auth.v1.RevokeUserAut
  * Use `create(RevokeUserAuthorizationRequestSchema)` to create a new message.
  */
 export const RevokeUserAuthorizationRequestSchema: GenMessage<RevokeUserAuthorizationRequest> = /*@__PURE__*/
-  messageDesc(file_lark_auth_v1_token_service, 4);
+  messageDesc(file_lark_auth_v1_token_service, 5);
 
 /**
  * RevokeUserAuthorizationResponse confirms the revocation.
@@ -217,7 +217,7 @@ export type RevokeUserAuthorizationResponse = Message<"lark.auth.v1.RevokeUserAu
  * Use `create(RevokeUserAuthorizationResponseSchema)` to create a new message.
  */
 export const RevokeUserAuthorizationResponseSchema: GenMessage<RevokeUserAuthorizationResponse> = /*@__PURE__*/
-  messageDesc(file_lark_auth_v1_token_service, 5);
+  messageDesc(file_lark_auth_v1_token_service, 6);
 
 /**
  * GetUserInfoRequest names an authorized user.
@@ -252,7 +252,7 @@ export type GetUserInfoRequest = Message<"lark.auth.v1.GetUserInfoRequest"> & {
  * Use `create(GetUserInfoRequestSchema)` to create a new message.
  */
 export const GetUserInfoRequestSchema: GenMessage<GetUserInfoRequest> = /*@__PURE__*/
-  messageDesc(file_lark_auth_v1_token_service, 6);
+  messageDesc(file_lark_auth_v1_token_service, 7);
 
 /**
  * GetUserInfoResponse is the stored identity of the user.
@@ -261,67 +261,11 @@ export const GetUserInfoRequestSchema: GenMessage<GetUserInfoRequest> = /*@__PUR
  */
 export type GetUserInfoResponse = Message<"lark.auth.v1.GetUserInfoResponse"> & {
   /**
-   * The display name.
+   * Everything the service knows of the user (fields the app may not read are empty).
    *
-   * @generated from field: string name = 1;
+   * @generated from field: lark.auth.v1.UserIdentity identity = 1;
    */
-  name: string;
-
-  /**
-   * The English display name.
-   *
-   * @generated from field: string en_name = 2;
-   */
-  enName: string;
-
-  /**
-   * The email, when the app may read it.
-   *
-   * @generated from field: string email = 3;
-   */
-  email: string;
-
-  /**
-   * The mobile number, when the app may read it.
-   *
-   * @generated from field: string mobile = 4;
-   */
-  mobile: string;
-
-  /**
-   * The avatar image URL.
-   *
-   * @generated from field: string avatar_url = 5;
-   */
-  avatarUrl: string;
-
-  /**
-   * The app-scoped user id (`ou_...`).
-   *
-   * @generated from field: string open_id = 6;
-   */
-  openId: string;
-
-  /**
-   * The tenant-scoped employee id, when the app may read it.
-   *
-   * @generated from field: string user_id = 7;
-   */
-  userId: string;
-
-  /**
-   * The developer-scoped id (`on_...`).
-   *
-   * @generated from field: string union_id = 8;
-   */
-  unionId: string;
-
-  /**
-   * The tenant the user belongs to.
-   *
-   * @generated from field: string tenant_key = 9;
-   */
-  tenantKey: string;
+  identity?: UserIdentity | undefined;
 };
 
 /**
@@ -329,7 +273,7 @@ export type GetUserInfoResponse = Message<"lark.auth.v1.GetUserInfoResponse"> & 
  * Use `create(GetUserInfoResponseSchema)` to create a new message.
  */
 export const GetUserInfoResponseSchema: GenMessage<GetUserInfoResponse> = /*@__PURE__*/
-  messageDesc(file_lark_auth_v1_token_service, 7);
+  messageDesc(file_lark_auth_v1_token_service, 8);
 
 /**
  * GetTenantAccessTokenRequest names the app.
@@ -350,7 +294,7 @@ export type GetTenantAccessTokenRequest = Message<"lark.auth.v1.GetTenantAccessT
  * Use `create(GetTenantAccessTokenRequestSchema)` to create a new message.
  */
 export const GetTenantAccessTokenRequestSchema: GenMessage<GetTenantAccessTokenRequest> = /*@__PURE__*/
-  messageDesc(file_lark_auth_v1_token_service, 8);
+  messageDesc(file_lark_auth_v1_token_service, 9);
 
 /**
  * GetTenantAccessTokenResponse carries the app's tenant token.
@@ -378,7 +322,7 @@ export type GetTenantAccessTokenResponse = Message<"lark.auth.v1.GetTenantAccess
  * Use `create(GetTenantAccessTokenResponseSchema)` to create a new message.
  */
 export const GetTenantAccessTokenResponseSchema: GenMessage<GetTenantAccessTokenResponse> = /*@__PURE__*/
-  messageDesc(file_lark_auth_v1_token_service, 9);
+  messageDesc(file_lark_auth_v1_token_service, 10);
 
 /**
  * TokenService hands out fresh Lark tokens for users who authorized an app.

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lark/auth/v1/types.proto.
  */
 export const file_lark_auth_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChhsYXJrL2F1dGgvdjEvdHlwZXMucHJvdG8SDGxhcmsuYXV0aC52MSJaCgdVc2VyUmVmEhEKB29wZW5faWQYASABKAlIABIRCgd1c2VyX2lkGAIgASgJSAASEgoIdW5pb25faWQYAyABKAlIABIPCgVlbWFpbBgEIAEoCUgAQgQKAmlkIqgBCgxVc2VySWRlbnRpdHkSDwoHb3Blbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhAKCHVuaW9uX2lkGAMgASgJEhIKCnRlbmFudF9rZXkYBCABKAkSDAoEbmFtZRgFIAEoCRIPCgdlbl9uYW1lGAYgASgJEg0KBWVtYWlsGAcgASgJEg4KBm1vYmlsZRgIIAEoCRISCgphdmF0YXJfdXJsGAkgASgJIq0ECgtBdXRoU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIjCgR1c2VyGAMgASgLMhUubGFyay5hdXRoLnYxLlVzZXJSZWYSDwoHb3Blbl9pZBgEIAEoCRIPCgd1c2VyX2lkGAUgASgJEhAKCHVuaW9uX2lkGAYgASgJEgwKBG5hbWUYByABKAkSDQoFZW1haWwYCCABKAkSDgoGbW9iaWxlGAkgASgJEi0KBXN0YXRlGAogASgOMh4ubGFyay5hdXRoLnYxLkF1dGhTZXNzaW9uU3RhdGUSJAoEZmxvdxgLIAEoDjIWLmxhcmsuYXV0aC52MS5BdXRoRmxvdxIYChByZXF1ZXN0ZWRfc2NvcGVzGAwgAygJEhYKDmZhaWx1cmVfcmVhc29uGA0gASgJEhcKD2ZhaWx1cmVfbWVzc2FnZRgOIAEoCRIvCgtjcmVhdGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWNvbXBsZXRlX3RpbWUYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NhcmRfbWVzc2FnZV9pZBgSIAEoCRIVCg1hdXRob3JpemVfdXJsGBMgASgJEg8KB2NvbnRleHQYFCABKAkihgIKCUF1dGhFdmVudBIQCghldmVudF9pZBgBIAEoCRIpCgR0eXBlGAIgASgOMhsubGFyay5hdXRoLnYxLkF1dGhFdmVudFR5cGUSLgoKb2NjdXJfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYXBwX2lkGAQgASgJEhIKCnNlc3Npb25faWQYBSABKAkSLAoIaWRlbnRpdHkYBiABKAsyGi5sYXJrLmF1dGgudjEuVXNlcklkZW50aXR5EioKB3Nlc3Npb24YByABKAsyGS5sYXJrLmF1dGgudjEuQXV0aFNlc3Npb24SDgoGcmVhc29uGAggASgJKvsBChBBdXRoU2Vzc2lvblN0YXRlEiIKHkFVVEhfU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEh4KGkFVVEhfU0VTU0lPTl9TVEFURV9QRU5ESU5HEAESIQodQVVUSF9TRVNTSU9OX1NUQVRFX0FVVEhPUklaRUQQAhIfChtBVVRIX1NFU1NJT05fU1RBVEVfREVDTElORUQQAxIeChpBVVRIX1NFU1NJT05fU1RBVEVfRVhQSVJFRBAEEh0KGUFVVEhfU0VTU0lPTl9TVEFURV9GQUlMRUQQBRIgChxBVVRIX1NFU1NJT05fU1RBVEVfQ0FOQ0VMTEVEEAYqUwoIQXV0aEZsb3cSGQoVQVVUSF9GTE9XX1VOU1BFQ0lGSUVEEAASFgoSQVVUSF9GTE9XX1JFRElSRUNUEAESFAoQQVVUSF9GTE9XX0RFVklDRRACKnQKEERlc2NyaXB0aW9uU3R5bGUSIQodREVTQ1JJUFRJT05fU1RZTEVfVU5TUEVDSUZJRUQQABIeChpERVNDUklQVElPTl9TVFlMRV9ERVRBSUxFRBABEh0KGURFU0NSSVBUSU9OX1NUWUxFX0NPTkNJU0UQAirpAgoNQXV0aEV2ZW50VHlwZRIfChtBVVRIX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIjCh9BVVRIX0VWRU5UX1RZUEVfU0VTU0lPTl9DUkVBVEVEEAESHgoaQVVUSF9FVkVOVF9UWVBFX0FVVEhPUklaRUQQAhIcChhBVVRIX0VWRU5UX1RZUEVfREVDTElORUQQAxIbChdBVVRIX0VWRU5UX1RZUEVfRVhQSVJFRBAEEhoKFkFVVEhfRVZFTlRfVFlQRV9GQUlMRUQQBRIdChlBVVRIX0VWRU5UX1RZUEVfQ0FOQ0VMTEVEEAYSIwofQVVUSF9FVkVOVF9UWVBFX1RPS0VOX1JFRlJFU0hFRBAHEiwKKEFVVEhfRVZFTlRfVFlQRV9SRUFVVEhPUklaQVRJT05fUkVRVUlSRUQQCBIpCiVBVVRIX0VWRU5UX1RZUEVfQVVUSE9SSVpBVElPTl9SRVZPS0VEEAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChhsYXJrL2F1dGgvdjEvdHlwZXMucHJvdG8SDGxhcmsuYXV0aC52MSJaCgdVc2VyUmVmEhEKB29wZW5faWQYASABKAlIABIRCgd1c2VyX2lkGAIgASgJSAASEgoIdW5pb25faWQYAyABKAlIABIPCgVlbWFpbBgEIAEoCUgAQgQKAmlkIqgBCgxVc2VySWRlbnRpdHkSDwoHb3Blbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhAKCHVuaW9uX2lkGAMgASgJEhIKCnRlbmFudF9rZXkYBCABKAkSDAoEbmFtZRgFIAEoCRIPCgdlbl9uYW1lGAYgASgJEg0KBWVtYWlsGAcgASgJEg4KBm1vYmlsZRgIIAEoCRISCgphdmF0YXJfdXJsGAkgASgJIvoDCgtBdXRoU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIjCgR1c2VyGAMgASgLMhUubGFyay5hdXRoLnYxLlVzZXJSZWYSLAoIaWRlbnRpdHkYBCABKAsyGi5sYXJrLmF1dGgudjEuVXNlcklkZW50aXR5Ei0KBXN0YXRlGAUgASgOMh4ubGFyay5hdXRoLnYxLkF1dGhTZXNzaW9uU3RhdGUSJAoEZmxvdxgGIAEoDjIWLmxhcmsuYXV0aC52MS5BdXRoRmxvdxIYChByZXF1ZXN0ZWRfc2NvcGVzGAcgAygJEhYKDmZhaWx1cmVfcmVhc29uGAggASgJEhcKD2ZhaWx1cmVfbWVzc2FnZRgJIAEoCRIvCgtjcmVhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWNvbXBsZXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NhcmRfbWVzc2FnZV9pZBgNIAEoCRIVCg1hdXRob3JpemVfdXJsGA4gASgJEg8KB2NvbnRleHQYDyABKAkihgIKCUF1dGhFdmVudBIQCghldmVudF9pZBgBIAEoCRIpCgR0eXBlGAIgASgOMhsubGFyay5hdXRoLnYxLkF1dGhFdmVudFR5cGUSLgoKb2NjdXJfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYXBwX2lkGAQgASgJEhIKCnNlc3Npb25faWQYBSABKAkSLAoIaWRlbnRpdHkYBiABKAsyGi5sYXJrLmF1dGgudjEuVXNlcklkZW50aXR5EioKB3Nlc3Npb24YByABKAsyGS5sYXJrLmF1dGgudjEuQXV0aFNlc3Npb24SDgoGcmVhc29uGAggASgJKvsBChBBdXRoU2Vzc2lvblN0YXRlEiIKHkFVVEhfU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEh4KGkFVVEhfU0VTU0lPTl9TVEFURV9QRU5ESU5HEAESIQodQVVUSF9TRVNTSU9OX1NUQVRFX0FVVEhPUklaRUQQAhIfChtBVVRIX1NFU1NJT05fU1RBVEVfREVDTElORUQQAxIeChpBVVRIX1NFU1NJT05fU1RBVEVfRVhQSVJFRBAEEh0KGUFVVEhfU0VTU0lPTl9TVEFURV9GQUlMRUQQBRIgChxBVVRIX1NFU1NJT05fU1RBVEVfQ0FOQ0VMTEVEEAYqUwoIQXV0aEZsb3cSGQoVQVVUSF9GTE9XX1VOU1BFQ0lGSUVEEAASFgoSQVVUSF9GTE9XX1JFRElSRUNUEAESFAoQQVVUSF9GTE9XX0RFVklDRRACKnQKEERlc2NyaXB0aW9uU3R5bGUSIQodREVTQ1JJUFRJT05fU1RZTEVfVU5TUEVDSUZJRUQQABIeChpERVNDUklQVElPTl9TVFlMRV9ERVRBSUxFRBABEh0KGURFU0NSSVBUSU9OX1NUWUxFX0NPTkNJU0UQAirpAgoNQXV0aEV2ZW50VHlwZRIfChtBVVRIX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIjCh9BVVRIX0VWRU5UX1RZUEVfU0VTU0lPTl9DUkVBVEVEEAESHgoaQVVUSF9FVkVOVF9UWVBFX0FVVEhPUklaRUQQAhIcChhBVVRIX0VWRU5UX1RZUEVfREVDTElORUQQAxIbChdBVVRIX0VWRU5UX1RZUEVfRVhQSVJFRBAEEhoKFkFVVEhfRVZFTlRfVFlQRV9GQUlMRUQQBRIdChlBVVRIX0VWRU5UX1RZUEVfQ0FOQ0VMTEVEEAYSIwofQVVUSF9FVkVOVF9UWVBFX1RPS0VOX1JFRlJFU0hFRBAHEiwKKEFVVEhfRVZFTlRfVFlQRV9SRUFVVEhPUklaQVRJT05fUkVRVUlSRUQQCBIpCiVBVVRIX0VWRU5UX1RZUEVfQVVUSE9SSVpBVElPTl9SRVZPS0VEEAlCqQEKGWNvbS5sYXJrYXV0aC5sYXJrLmF1dGgudjFCClR5cGVzUHJvdG9QAVpJZ2l0aHViLmNvbS9sYXJrLWF1dGgtc2VydmljZS9sYXJrLWF1dGgtc2VydmljZS9nZW4vZ28vbGFyay9hdXRoL3YxO2F1dGh2MaICA0xBWKoCDExhcmsuQXV0aC5WMcoCDExhcmtcQXV0aFxWMeoCDkxhcms6OkF1dGg6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * UserRef names one Lark user of an app by exactly one of the platform's identifiers.
@@ -172,121 +172,87 @@ export type AuthSession = Message<"lark.auth.v1.AuthSession"> & {
   user?: UserRef | undefined;
 
   /**
-   * The consenting user's open_id, once authorized (or the resolved recipient before that).
+   * Who consented, once authorized (open_id, user_id, union_id, name, email, mobile...); while pending, at most
+   * the resolved card recipient's ids. Unset when nothing is known yet.
    *
-   * @generated from field: string open_id = 4;
+   * @generated from field: lark.auth.v1.UserIdentity identity = 4;
    */
-  openId: string;
-
-  /**
-   * The consenting user's user_id, once authorized, when the app may read it.
-   *
-   * @generated from field: string user_id = 5;
-   */
-  userId: string;
-
-  /**
-   * The consenting user's union_id, once authorized.
-   *
-   * @generated from field: string union_id = 6;
-   */
-  unionId: string;
-
-  /**
-   * The consenting user's name, once authorized.
-   *
-   * @generated from field: string name = 7;
-   */
-  name: string;
-
-  /**
-   * The consenting user's email, once authorized, when the app may read it.
-   *
-   * @generated from field: string email = 8;
-   */
-  email: string;
-
-  /**
-   * The consenting user's mobile, once authorized, when the app may read it.
-   *
-   * @generated from field: string mobile = 9;
-   */
-  mobile: string;
+  identity?: UserIdentity | undefined;
 
   /**
    * Where the session stands.
    *
-   * @generated from field: lark.auth.v1.AuthSessionState state = 10;
+   * @generated from field: lark.auth.v1.AuthSessionState state = 5;
    */
   state: AuthSessionState;
 
   /**
    * The OAuth flow the session uses.
    *
-   * @generated from field: lark.auth.v1.AuthFlow flow = 11;
+   * @generated from field: lark.auth.v1.AuthFlow flow = 6;
    */
   flow: AuthFlow;
 
   /**
    * The scopes asked for, as Lark scope names.
    *
-   * @generated from field: repeated string requested_scopes = 12;
+   * @generated from field: repeated string requested_scopes = 7;
    */
   requestedScopes: string[];
 
   /**
    * Why the session failed or was cancelled (UPPER_SNAKE_CASE, e.g. USER_MISMATCH, SUPERSEDED); empty otherwise.
    *
-   * @generated from field: string failure_reason = 13;
+   * @generated from field: string failure_reason = 8;
    */
   failureReason: string;
 
   /**
    * A human-readable explanation of failure_reason; never contains a secret.
    *
-   * @generated from field: string failure_message = 14;
+   * @generated from field: string failure_message = 9;
    */
   failureMessage: string;
 
   /**
    * When the session was created.
    *
-   * @generated from field: google.protobuf.Timestamp create_time = 15;
+   * @generated from field: google.protobuf.Timestamp create_time = 10;
    */
   createTime?: Timestamp | undefined;
 
   /**
    * When a pending session expires.
    *
-   * @generated from field: google.protobuf.Timestamp expire_time = 16;
+   * @generated from field: google.protobuf.Timestamp expire_time = 11;
    */
   expireTime?: Timestamp | undefined;
 
   /**
    * When the session reached a final state; unset while pending.
    *
-   * @generated from field: google.protobuf.Timestamp complete_time = 17;
+   * @generated from field: google.protobuf.Timestamp complete_time = 12;
    */
   completeTime?: Timestamp | undefined;
 
   /**
    * The Lark message id of the card sent to the user.
    *
-   * @generated from field: string card_message_id = 18;
+   * @generated from field: string card_message_id = 13;
    */
   cardMessageId: string;
 
   /**
    * The URL the card's Authorize button opens.
    *
-   * @generated from field: string authorize_url = 19;
+   * @generated from field: string authorize_url = 14;
    */
   authorizeUrl: string;
 
   /**
    * The caller's opaque context, echoed back unchanged.
    *
-   * @generated from field: string context = 20;
+   * @generated from field: string context = 15;
    */
   context: string;
 };
