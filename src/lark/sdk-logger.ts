@@ -33,7 +33,8 @@ function summarize(value: unknown): unknown {
   const out = {
     message: pick(value, "message"),
     status: pick(response, "status") ?? pick(value, "status"),
-    code: pick(data, "code"),
+    // Not `code`: the logger redacts that key, since OAuth authorization codes travel under it.
+    larkCode: pick(data, "code"),
     msg: pick(data, "msg") ?? pick(data, "error"),
   };
   return Object.fromEntries(
@@ -44,8 +45,8 @@ function summarize(value: unknown): unknown {
 /** A logger for the SDK's `logger` option that writes through our redacting pino logger. */
 export function sdkLogger(logger: Logger): lark.Logger {
   const write = (level: SdkLevel) => (args: unknown) => {
-    // The SDK's LoggerProxy hands its varargs over as one array.
-    const parts = (Array.isArray(args) ? args : [args]).map(summarize);
+    // The SDK's LoggerProxy hands its varargs over as one array, and logs `formatErrors` as another.
+    const parts = (Array.isArray(args) ? args : [args]).flat().map(summarize);
     const text = parts.filter((p) => typeof p === "string").join(" ");
     const details = parts.filter((p) => typeof p !== "string" && p !== undefined);
     const log = logger[LEVELS[level]].bind(logger);
