@@ -300,6 +300,23 @@ describe("card actions over the long connection", () => {
     expect(emulator.messagesOf(user.open_id).find((m) => m.message_id === messageId)?.card).toEqual(declined);
     expect(listener.state()).toBe("connected");
   });
+
+  it("answers an error toast when the handler throws, and keeps the card", async () => {
+    const listener = gateway.startCardActionListener(app.app_id, async () => {
+      throw new Error("database down");
+    });
+    closers.push(listener.close);
+    const deadline = Date.now() + 5000;
+    while (emulator.connectionCount(app.app_id) === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const to = { kind: "open_id", value: user.open_id } as const;
+    const { messageId } = await gateway.sendCard(app.app_id, to, card("keep"));
+    const answer = await emulator.clickCard(messageId, { operator_open_id: user.open_id, index: 0 });
+    expect(answer).toMatchObject({ acked: true, toast: { type: "error" } });
+    expect(emulator.messagesOf(user.open_id).find((m) => m.message_id === messageId)?.card).toEqual(
+      card("keep"),
+    );
+  });
 });
 
 describe("faults", () => {
