@@ -275,7 +275,7 @@ describe("card actions over the long connection", () => {
     });
     closers.push(listener.close);
     const deadline = Date.now() + 5000;
-    while (emulator.connectionCount(app.app_id) === 0 && Date.now() < deadline)
+    while (listener.state() !== "connected" && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     const { messageId } = await gateway.sendCard(
       app.app_id,
@@ -307,7 +307,7 @@ describe("card actions over the long connection", () => {
     });
     closers.push(listener.close);
     const deadline = Date.now() + 5000;
-    while (emulator.connectionCount(app.app_id) === 0 && Date.now() < deadline)
+    while (listener.state() !== "connected" && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     const to = { kind: "open_id", value: user.open_id } as const;
     const { messageId } = await gateway.sendCard(app.app_id, to, card("keep"));
