@@ -34,9 +34,14 @@ const RULES = {
     layers: (l) => ["store", "jobs", "emulator"].includes(l),
     why: "http/ reaches storage only through domain ports",
   },
+  lark: {
+    layers: (l) => !["lark", "domain", "config", "telemetry"].includes(l),
+    why: "lark/ adapts Lark to domain ports; it sees domain, config types and telemetry only",
+  },
 };
 const GEN_ALLOWED = new Set(["rpc", "events", "app", "gen"]);
 const EMULATOR_ALLOWED = new Set(["emulator", "sandbox"]);
+const LARK_ALLOWED = new Set(["lark", "app"]);
 
 function* files(dir) {
   for (const name of readdirSync(dir)) {
@@ -61,6 +66,8 @@ for (const file of files(join(root, "src"))) {
     const to = layerOf(resolve(dirname(file), spec));
     if (to === "gen" && !GEN_ALLOWED.has(from))
       problems.push(`${relative(root, file)}: imports gen/ (only rpc/, events/ and app.ts may)`);
+    else if (to === "lark" && !LARK_ALLOWED.has(from))
+      problems.push(`${relative(root, file)}: imports lark/ (only app.ts may)`);
     else if (to === "emulator" && !EMULATOR_ALLOWED.has(from))
       problems.push(`${relative(root, file)}: imports emulator/ (only sandbox.ts may)`);
     else if (rule?.layers(to)) problems.push(`${relative(root, file)}: imports ${to}/ (${rule.why})`);

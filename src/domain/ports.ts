@@ -1,5 +1,5 @@
 import type { AuthSession, SessionState } from "./sessions/session.js";
-import type { UserRef } from "./users.js";
+import type { UserIdentity, UserRef } from "./users.js";
 
 /** Filters for listing sessions; all given filters must match. */
 export interface SessionQuery {
@@ -42,4 +42,63 @@ export interface Random {
   uuid(): string;
   /** `bytes` bytes from a CSPRNG, base64url encoded. */
   token(bytes: number): string;
+}
+
+/** A Lark interactive card (JSON 2.0 or a template reference), exactly as Lark receives it. */
+export type LarkCard = Readonly<Record<string, unknown>>;
+
+/** User tokens from Lark's token endpoint. Times are seconds from when Lark answered. */
+export interface LarkUserTokens {
+  readonly accessToken: string;
+  /** Absent when the user or the app lacks `offline_access`: a configuration error to report. */
+  readonly refreshToken?: string;
+  readonly expiresIn: number;
+  readonly refreshExpiresIn?: number;
+  /** The scopes Lark actually granted (may differ from those requested). */
+  readonly scopes: readonly string[];
+}
+
+/** What a device authorization hands the user (RFC 8628) and the poller. Times in seconds. */
+export interface LarkDeviceAuthorization {
+  readonly deviceCode: string;
+  readonly userCode: string;
+  readonly verificationUri: string;
+  readonly verificationUriComplete: string;
+  readonly expiresIn: number;
+  readonly interval: number;
+}
+
+/** One poll of a device code: tokens, or why there are none yet (or ever). */
+export type LarkDevicePoll =
+  | { readonly status: "authorized"; readonly tokens: LarkUserTokens }
+  | { readonly status: "pending" }
+  | { readonly status: "slow_down" }
+  | { readonly status: "denied" }
+  | { readonly status: "expired" };
+
+/**
+ * Everything the domain asks of Lark, per configured app. Every method rejects with a `LarkError`
+ * (domain/lark-error.ts) whose `kind` says whether retrying can help; an unknown `appId` is a
+ * terminal `LarkError` with code 0.
+ */
+export interface LarkGateway {
+  /** Sends `card` to the user; `uuid` makes a retried send deliver at most once (Lark: 1 hour). */
+  sendCard(appId: string, to: UserRef, card: LarkCard, uuid?: string): Promise<{ messageId: string }>;
+  updateCard(appId: string, messageId: string, card: LarkCard): Promise<void>;
+  /** The URL of Lark's consent page; always asks for `offline_access`, PKCE S256. No I/O. */
+  buildAuthorizeUrl(
+    appId: string,
+    req: { redirectUri: string; scopes: readonly string[]; state: string; codeChallenge: string },
+  ): string;
+  exchangeCode(
+    appId: string,
+    req: { code: string; redirectUri: string; codeVerifier: string },
+  ): Promise<LarkUserTokens>;
+  /** Refresh tokens are single use: the answer carries the next one, the old one is dead. */
+  refreshToken(appId: string, refreshToken: string): Promise<LarkUserTokens>;
+  startDeviceAuthorization(appId: string, scopes: readonly string[]): Promise<LarkDeviceAuthorization>;
+  pollDeviceToken(appId: string, deviceCode: string): Promise<LarkDevicePoll>;
+  getUserInfo(appId: string, accessToken: string): Promise<UserIdentity>;
+  /** `expireTime` is when Lark stops accepting the token. */
+  getTenantAccessToken(appId: string): Promise<{ token: string; expireTime: Date }>;
 }

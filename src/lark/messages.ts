@@ -1,0 +1,42 @@
+import type { LarkCard } from "../domain/ports.js";
+import type { UserRef } from "../domain/users.js";
+import type { LarkApp } from "./clients.js";
+import { callLark, ensureOk, larkAnswerError } from "./errors.js";
+
+/** Lark's documented limit on `uuid`; a longer one would be refused with 230001. */
+const MAX_UUID = 50;
+
+export async function sendCard(
+  app: LarkApp,
+  to: UserRef,
+  card: LarkCard,
+  uuid?: string,
+): Promise<{ messageId: string }> {
+  if (uuid !== undefined && uuid.length > MAX_UUID)
+    throw larkAnswerError("send card", { code: 230001, msg: `uuid longer than ${MAX_UUID}` });
+  const body = await callLark("send card", () =>
+    app.client.im.v1.message.create({
+      params: { receive_id_type: to.kind },
+      data: {
+        receive_id: to.value,
+        msg_type: "interactive",
+        content: JSON.stringify(card),
+        ...(uuid === undefined ? {} : { uuid }),
+      },
+    }),
+  );
+  const messageId = ensureOk("send card", body).data?.message_id;
+  if (!messageId) throw larkAnswerError("send card", { code: 0, msg: "answer without message_id" }, 200);
+  return { messageId };
+}
+
+/** Replaces the whole card; Lark requires the message to be an interactive card sent by this app. */
+export async function updateCard(app: LarkApp, messageId: string, card: LarkCard): Promise<void> {
+  const body = await callLark("update card", () =>
+    app.client.im.v1.message.patch({
+      path: { message_id: messageId },
+      data: { content: JSON.stringify(card) },
+    }),
+  );
+  ensureOk("update card", body);
+}
