@@ -36,10 +36,3 @@ export interface SessionStore {
 export interface Clock {
   now(): Date;
 }
-
-/** The source of randomness; injected so tests can pin ids. */
-export interface Random {
-  uuid(): string;
-  /** `bytes` bytes from a CSPRNG, base64url encoded. */
-  token(bytes: number): string;
-}
