@@ -19,7 +19,7 @@ import {
 } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { hashCallerKey } from "../src/crypto/caller-keys.js";
 import { addGrpcService } from "../src/rpc/grpc-mount.js";
-import { authInterceptor } from "../src/rpc/interceptors/auth.js";
+import { authenticateInterceptor, authorizeInterceptor } from "../src/rpc/interceptors/auth.js";
 import { telemetryInterceptor } from "../src/rpc/interceptors/telemetry.js";
 import { validateInterceptor } from "../src/rpc/interceptors/validate.js";
 import { createPipeline } from "../src/rpc/pipeline.js";
@@ -77,8 +77,9 @@ async function serviceStackServer(): Promise<grpc.Server> {
   const logger = createLogger({ level: "info" });
   const chain = [
     telemetryInterceptor(getTracer(), metrics.rpc, logger),
-    authInterceptor(() => keys),
+    authenticateInterceptor(() => keys),
     validateInterceptor,
+    authorizeInterceptor,
   ];
   const pipeline = createPipeline(handlers, chain);
   // Only GetAuthSession is benchmarked; the mount registers the whole service as production does.

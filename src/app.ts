@@ -1,14 +1,15 @@
+import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DescFile } from "@bufbuild/protobuf";
 import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
-import type { Clock } from "./domain/ports.js";
+import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.js";
 import { createHttpServer } from "./http/server.js";
 import { addConnectService } from "./rpc/connect-mount.js";
 import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
-import { authInterceptor } from "./rpc/interceptors/auth.js";
+import { authenticateInterceptor, authorizeInterceptor } from "./rpc/interceptors/auth.js";
 import { telemetryInterceptor } from "./rpc/interceptors/telemetry.js";
 import { validateInterceptor } from "./rpc/interceptors/validate.js";
 import { createPipeline, type ServiceHandlers } from "./rpc/pipeline.js";
@@ -23,11 +24,10 @@ import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics } from "./telemetry/metrics.js";
 import { getTracer } from "./telemetry/tracing.js";
 
-/** Replaceable parts, for tests: an already open database, a logger, a clock. */
+/** Replaceable parts, for tests: an already open database, a logger. */
 export interface AppOverrides {
   readonly db?: Database;
   readonly logger?: Logger;
-  readonly clock?: Clock;
 }
 
 /** A running service: its bound ports and one way to stop it. */
@@ -46,9 +46,10 @@ const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_tok
 
 function handlersFor(
   db: Database,
+  pageTokens: PageTokens,
 ): Map<(typeof SERVICES)[number]["methods"][number], ServiceHandlers[string]> {
   const byService = [
-    [AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db) })],
+    [AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens })],
     [TokenService, createTokenServiceHandlers()],
   ] as const;
   const map = new Map();
@@ -87,12 +88,19 @@ function createServers(
 ) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
+  // Who is calling, then is the request well-formed, then may they: nothing a caller sent is
+  // echoed (in a denial, a log line) before validation has bounded it.
   const chain = [
     telemetryInterceptor(getTracer(), metrics.rpc, logger),
-    authInterceptor(() => callerKeys),
+    authenticateInterceptor(() => callerKeys),
     validateInterceptor,
+    authorizeInterceptor,
   ];
-  const mount = { pipeline: createPipeline(handlersFor(db), chain), logger, signals: stopping };
+  // A per-process key until ServiceConfig carries the shared encryption keys: page tokens then come
+  // from derivePageTokenKey(first encryption key) and survive restarts and cross replicas; with
+  // this one a token is only honoured by the process that issued it.
+  const pageTokens = createPageTokens(randomBytes(32));
+  const mount = { pipeline: createPipeline(handlersFor(db, pageTokens), chain), logger, signals: stopping };
   const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
   const http = createHttpServer({
     routes: (router) => {

@@ -66,8 +66,6 @@ export const envSchema = z.object({
   LARK_AUTH_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
 });
 
-export type Env = z.infer<typeof envSchema>;
-
 /** Options with documented defaults (config file `options`). */
 export const optionsSchema = z
   .object({

@@ -40,15 +40,48 @@ export interface DomainErrorDetails {
  */
 export class DomainError extends Error {
   override readonly name = "DomainError";
+  readonly details: DomainErrorDetails;
 
   constructor(
     readonly code: DomainErrorCode,
     message: string,
-    readonly details: DomainErrorDetails = {},
+    details: DomainErrorDetails = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    // Capped here as well as where values are echoed: an unbounded message or metadata value
+    // travels in response headers, and a grpc-js client drops the whole connection over one.
+    super(bounded(message, MAX_MESSAGE), options);
+    this.details = boundedDetails(details);
   }
+}
+
+/** The most characters of a caller-supplied value echoed in a message, metadata or violation. */
+export const ECHO_LIMIT = 64;
+const MAX_MESSAGE = 1024;
+const MAX_DETAIL = 128;
+
+/** `value` cut to `max` characters, an ellipsis marking the cut: untrusted input is echoed only bounded. */
+export function bounded(value: string, max = ECHO_LIMIT): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
+function boundedDetails(d: DomainErrorDetails): DomainErrorDetails {
+  const out: { -readonly [K in keyof DomainErrorDetails]: DomainErrorDetails[K] } = { ...d };
+  if (d.field !== undefined) out.field = bounded(d.field, MAX_DETAIL);
+  if (d.violations) {
+    out.violations = d.violations.slice(0, 20).map((v) => ({
+      field: bounded(v.field, MAX_DETAIL),
+      description: bounded(v.description, MAX_DETAIL * 2),
+    }));
+  }
+  if (d.metadata) {
+    const entries = Object.entries(d.metadata).map(([k, v]) => [
+      bounded(k, MAX_DETAIL),
+      bounded(v, MAX_DETAIL),
+    ]);
+    out.metadata = Object.fromEntries(entries);
+  }
+  return out;
 }
 
 /** Shorthand for an INVALID_ARGUMENT naming the offending field. */

@@ -37,13 +37,6 @@ export interface Clock {
   now(): Date;
 }
 
-/** The source of randomness; injected so tests can pin ids. */
-export interface Random {
-  uuid(): string;
-  /** `bytes` bytes from a CSPRNG, base64url encoded. */
-  token(bytes: number): string;
-}
-
 /** A Lark interactive card (JSON 2.0 or a template reference), exactly as Lark receives it. */
 export type LarkCard = Readonly<Record<string, unknown>>;
 

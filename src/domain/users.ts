@@ -19,17 +19,3 @@ export interface UserIdentity {
   readonly mobile?: string;
   readonly avatarUrl?: string;
 }
-
-/** True when `identity` is the user `ref` names (by any identifier it carries). */
-export function identityMatches(ref: UserRef, identity: UserIdentity): boolean {
-  switch (ref.kind) {
-    case "open_id":
-      return identity.openId === ref.value;
-    case "user_id":
-      return identity.userId === ref.value;
-    case "union_id":
-      return identity.unionId === ref.value;
-    case "email":
-      return identity.email?.toLowerCase() === ref.value.toLowerCase();
-  }
-}

@@ -1,6 +1,6 @@
 import { type FilterQuery, raw } from "@mikro-orm/postgresql";
-import { invalidArgument } from "../domain/errors.js";
 import type { SessionCursor, SessionPage, SessionQuery, SessionStore } from "../domain/ports.js";
+import { isCursorInRange } from "../domain/sessions/page-token.js";
 import { isSessionId } from "../domain/sessions/session.js";
 import type { UserRef } from "../domain/users.js";
 import type { Database } from "./database.js";
@@ -43,8 +43,11 @@ async function listSessions(
   limit: number,
   after?: SessionCursor,
 ): Promise<SessionPage> {
-  if (!Number.isInteger(limit) || limit < 1) throw invalidArgument("page_size", "must be a positive integer");
-  if (after && !isSessionId(after.id)) throw invalidArgument("page_token", "is not a valid page token");
+  // Callers are told about bad sizes and tokens by request validation and the domain; reaching
+  // here with either is a wiring bug, stopped before SQL (where a year-10000 instant or a non-UUID
+  // id fails as a database error).
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError("page limit must be a positive integer");
+  if (after && !isCursorInRange(after)) throw new RangeError("session cursor out of range");
   const where: FilterQuery<IAuthSession>[] = [{ appId: query.appId }];
   if (query.states && query.states.length > 0) where.push({ state: { $in: [...query.states] } });
   if (query.user) where.push(userFilter(query.user));
@@ -66,7 +69,7 @@ async function listSessions(
 /** Sessions asked for this user, or resolved to them (a session asked by email that resolved to an open_id). */
 function userFilter(user: UserRef): FilterQuery<IAuthSession> {
   if (user.kind === "email") {
-    // Emails compare case-insensitively, as identityMatches does.
+    // Emails compare case-insensitively, as the page-token binding does.
     const email = user.value.toLowerCase();
     return {
       $or: [

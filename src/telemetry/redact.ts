@@ -1,13 +1,17 @@
 /**
- * Removes secrets from anything about to be logged or recorded.
- * - Keys that name a secret (token, secret, authorization, code, verifier, …) lose their value.
+ * Removes secrets from anything about to be logged or recorded, and bounds its size.
+ * - Keys that name a secret (token, secret, authorization, code, verifier, OAuth state, …) lose
+ *   their value.
  * - Strings are scrubbed of bearer credentials, JWT-shaped and Lark-shaped tokens, caller keys,
- *   and secret-bearing URL query parameters, wherever they appear (messages, stacks, URLs).
+ *   and secret-bearing `name=value` parameters (code, state, …), wherever they appear (messages,
+ *   stacks, URLs).
+ * - Strings are cut to a few KiB and arrays to 100 entries: a field copied from a request must not
+ *   turn one log line into megabytes.
  */
 export const REDACTED = "[REDACTED]";
 
 const SECRET_KEY =
-  /(token|secret|password|passwd|authorization|cookie|verifier|credential|ticket|api_?key|private_?key|encrypt_?key|^code$|^key$|device_code|user_code)/i;
+  /(token|secret|password|passwd|authorization|cookie|verifier|credential|ticket|api_?key|private_?key|encrypt_?key|^code$|^key$|device_code|user_code|^state$|oauth_?state)/i;
 
 const STRING_PATTERNS: readonly [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
@@ -17,11 +21,11 @@ const STRING_PATTERNS: readonly [RegExp, string][] = [
   // Credentials in connection URLs (postgres://user:password@host).
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s/]+@/gi, `$1${REDACTED}@`],
   [
-    /([?&#](?:code|state|token|access_token|refresh_token|code_verifier|device_code|user_code|client_secret|app_secret|ticket)=)[^&\s"'#]+/gi,
+    /((?:^|[?&#;,\s])(?:code|state|oauth_state|token|access_token|refresh_token|code_verifier|device_code|user_code|client_secret|app_secret|ticket)=)[^&\s"'#]+/gi,
     `$1${REDACTED}`,
   ],
   [
-    /("(?:app_secret|client_secret|access_token|refresh_token|code|code_verifier|device_code|token|AppSecret)"\s*:\s*")[^"]*(")/g,
+    /("(?:app_secret|client_secret|access_token|refresh_token|code|code_verifier|device_code|token|state|oauth_state|AppSecret)"\s*:\s*")[^"]*(")/g,
     `$1${REDACTED}$2`,
   ],
 ];
@@ -38,16 +42,36 @@ export function scrubString(s: string): string {
   return out;
 }
 
+/** The longest string a log field keeps, in characters; error stacks keep more. */
+export const MAX_LOG_STRING = 2048;
+const MAX_STACK = 8192;
+const MAX_ARRAY = 100;
+/** Longer than any secret pattern: a secret straddling the cut is still seen whole when scrubbing. */
+const SCRUB_MARGIN = 512;
+
+/**
+ * `s` scrubbed and cut to `max` characters, the cut marked with how much was dropped. Cut before
+ * scrubbing as well, so a megabyte from a caller costs no more to scrub than a short string.
+ */
+export function scrubBounded(s: string, max = MAX_LOG_STRING): string {
+  if (s.length <= max) return scrubString(s);
+  const scrubbed = scrubString(s.slice(0, max + SCRUB_MARGIN));
+  return `${scrubbed.slice(0, max)}…[${s.length - max} more characters]`;
+}
+
 /** Deep-copies `value`, redacting secret keys and scrubbing strings; bounded depth, no cycles. */
 export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
-  if (typeof value === "string") return scrubString(value);
+  if (typeof value === "string") return scrubBounded(value);
   if (value === null || typeof value !== "object") return value;
   if (depth > 8 || seen.has(value)) return "[…]";
   seen.add(value);
   if (value instanceof Error) return redactError(value);
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, seen));
+  if (Array.isArray(value)) {
+    const kept = value.slice(0, MAX_ARRAY).map((v) => redact(v, depth + 1, seen));
+    return value.length > MAX_ARRAY ? [...kept, `[${value.length - MAX_ARRAY} more]`] : kept;
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     out[k] =
@@ -62,10 +86,10 @@ export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()):
  */
 export function redactError(err: Error): Record<string, unknown> {
   const e = err as Error & { code?: unknown; status?: unknown; cause?: unknown };
-  const out: Record<string, unknown> = { type: e.name, message: scrubString(e.message) };
+  const out: Record<string, unknown> = { type: e.name, message: scrubBounded(e.message) };
   if (typeof e.code === "string" || typeof e.code === "number") out.code = e.code;
   if (typeof e.status === "number") out.status = e.status;
-  if (e.stack) out.stack = scrubString(e.stack);
+  if (e.stack) out.stack = scrubBounded(e.stack, MAX_STACK);
   if (e.cause instanceof Error) out.cause = redactError(e.cause);
   return out;
 }

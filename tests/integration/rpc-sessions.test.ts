@@ -6,7 +6,7 @@ import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AuthService } from "../../gen/lark/auth/v1/auth_service_pb.js";
 import { AuthSessionState, UserRefSchema } from "../../gen/lark/auth/v1/types_pb.js";
 import { createSessionStore } from "../../src/store/session-store.js";
-import { buildSession } from "../support/factories.js";
+import { buildSession, seedApp } from "../support/factories.js";
 import { reasonOf, rejection } from "../support/rpc.js";
 import {
   ADMIN_KEY,
@@ -113,5 +113,33 @@ describe("AuthService sessions slice (RPC -> domain -> store -> database)", () =
       reader.startAuthorization({ appId: TEST_APP_ID, user: { id: { case: "openId", value: openId } } }),
     );
     expect(start.code).toBe(Code.PermissionDenied);
+  });
+
+  it("answers a session of an app the caller may not read exactly as an unknown id (no existence oracle)", async () => {
+    await seedApp(t.db, { appId: OTHER_APP_ID });
+    const hidden = buildSession({ appId: OTHER_APP_ID });
+    await createSessionStore(t.db).insert(hidden);
+    const unknown = randomUUID();
+    for (const transport of Object.values(t.transports())) {
+      const client = createClient(AuthService, transport);
+      const errs = [
+        await rejection(client.getAuthSession({ sessionId: hidden.id }, withKey(READER_KEY))),
+        await rejection(client.getAuthSession({ sessionId: unknown }, withKey(READER_KEY))),
+      ];
+      const [seen, missing] = errs.map((e) => ({
+        code: e.code,
+        message: e.rawMessage.replace(hidden.id, "<id>").replace(unknown, "<id>"),
+        info: e.findDetails(ErrorInfoSchema).map((i) => ({
+          reason: i.reason,
+          domain: i.domain,
+          metadata: { ...i.metadata, session_id: "<id>" },
+        })),
+      }));
+      expect(seen?.code).toBe(Code.NotFound);
+      expect(seen).toEqual(missing);
+    }
+    // A caller allowed to read that app sees it.
+    const admin = await t.clients(ADMIN_KEY).auth.getAuthSession({ sessionId: hidden.id });
+    expect(admin.session?.appId).toBe(OTHER_APP_ID);
   });
 });

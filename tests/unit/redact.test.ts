@@ -78,4 +78,54 @@ describe("redaction", () => {
       err: { type: "Error" },
     });
   });
+
+  it("treats OAuth state as a secret: by key, as a name=value parameter, and as a JSON field", () => {
+    const state = "st_9f8e7d6c5b4a39281706";
+    expect(redact({ state, oauth_state: state, oauthState: state, session_state: "PENDING" })).toEqual({
+      state: REDACTED,
+      oauth_state: REDACTED,
+      oauthState: REDACTED,
+      session_state: "PENDING",
+    });
+    for (const text of [
+      `https://svc/oauth/callback?state=${state}&code=abc`,
+      `callback with state=${state} from 10.0.0.1`,
+      `state=${state}`,
+      `https://svc/cb#oauth_state=${state}`,
+      `{"state":"${state}"}`,
+    ]) {
+      const out = scrubString(text);
+      expect(out, text).not.toContain(state);
+      expect(out).toContain(REDACTED);
+    }
+    expect(scrubString("session state=PENDING")).not.toContain("PENDING"); // conservative by design
+    expect(scrubString("restated=ok")).toBe("restated=ok");
+  });
+
+  it("redacts the bindings of child loggers, not only each call's fields", () => {
+    const { lines, logger } = capture();
+    const child = logger.child({ token: SECRETS.uat, url: `https://h/cb?state=st_secret_value_1234` });
+    child.child({ caller_key: SECRETS.caller, state: "st_other_secret_5678" }).info("hello");
+    const text = lines.join("");
+    for (const s of [SECRETS.uat, SECRETS.caller, "st_secret_value_1234", "st_other_secret_5678"])
+      expect(text).not.toContain(s);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ token: REDACTED, state: REDACTED, msg: "hello" });
+  });
+
+  it("bounds what any field, message, binding or list adds to a line", () => {
+    const { lines, logger } = capture();
+    const huge = "x".repeat(1_000_000);
+    logger
+      .child({ session_id: huge })
+      .info({ app_id: huge, list: Array.from({ length: 10_000 }, () => "s"), err: new Error(huge) }, huge);
+    expect(lines).toHaveLength(1);
+    expect((lines[0] as string).length).toBeLessThan(20_000);
+    const record = JSON.parse(lines[0] as string) as { app_id: string; list: string[] };
+    expect(record.app_id).toMatch(/^x+…\[\d+ more characters\]$/);
+    expect(record.list).toHaveLength(101);
+    // A secret straddling the cut is still scrubbed whole, never left half-visible.
+    const cut = `${"y".repeat(2040)} ${SECRETS.caller}`;
+    logger.info({ note: cut });
+    expect(lines[1]).not.toContain(SECRETS.caller.slice(0, 8));
+  });
 });

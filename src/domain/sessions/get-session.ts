@@ -1,20 +1,16 @@
-import { assertCan, type Caller } from "../callers.js";
-import { DomainError, DomainErrorCode } from "../errors.js";
+import type { Caller } from "../callers.js";
 import type { SessionStore } from "../ports.js";
+import { loadSessionFor } from "./load-session.js";
 import type { AuthSession } from "./session.js";
 
-/** Loads a session the caller may read; unknown ids are SESSION_NOT_FOUND. */
-export async function getSession(
+/**
+ * Loads a session the caller may read. Unknown ids, and sessions of apps where the caller lacks
+ * auth:read, are the same SESSION_NOT_FOUND, so the answer does not reveal which ids exist.
+ */
+export function getSession(
   deps: { sessions: SessionStore },
   caller: Caller,
   id: string,
 ): Promise<AuthSession> {
-  const session = await deps.sessions.get(id);
-  if (!session) {
-    throw new DomainError(DomainErrorCode.SESSION_NOT_FOUND, `auth session ${id} not found`, {
-      metadata: { session_id: id },
-    });
-  }
-  assertCan(caller, "auth:read", session.appId);
-  return session;
+  return loadSessionFor(deps, caller, "auth:read", id);
 }

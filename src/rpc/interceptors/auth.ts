@@ -2,6 +2,7 @@ import type { CallerKeyConfig } from "../../config/types.js";
 import { findByKey } from "../../crypto/caller-keys.js";
 import { assertCan, type Caller, type Permission } from "../../domain/callers.js";
 import { DomainError, DomainErrorCode } from "../../domain/errors.js";
+import { callerOf } from "../context.js";
 import type { Interceptor } from "../pipeline.js";
 
 /** The permission each RPC needs on the app it concerns (api-contract.md). */
@@ -33,12 +34,27 @@ function unauthenticated(message: string): DomainError {
 }
 
 /**
- * Authenticates every call by its bearer caller key and, when the request names an app,
- * checks the method's permission on it before anything else runs. RPCs that name no app
- * (by session id) are checked by the use case once it knows the session's app; a watch with no
- * app filter must deliver only events of apps where the caller holds auth:watch.
+ * `Bearer` and one or more ASCII spaces (or tabs) before an RFC 6750 token68: anything else, a
+ * non-ASCII space included, is malformed. JavaScript's `\s` and `trim()` would accept U+00A0 and
+ * other Unicode spaces as separators, so neither is used here.
  */
-export function authInterceptor(keys: () => readonly CallerKeyConfig[]): Interceptor {
+const BEARER = /^[ \t]*Bearer[ \t]+([A-Za-z0-9._~+/-]+=*)[ \t]*$/i;
+
+/** The presented caller key, or UNAUTHENTICATED; the header's content is never echoed. */
+function presentedKey(header: string | undefined): string {
+  if (header === undefined || header === "")
+    throw unauthenticated("missing authorization: send `authorization: Bearer <caller key>`");
+  const key = BEARER.exec(header)?.[1];
+  if (!key) throw unauthenticated("malformed authorization header: expected `Bearer <caller key>`");
+  return key;
+}
+
+/**
+ * Authenticates every call by its bearer caller key and sets the caller on the context. It runs
+ * before validation (an unauthenticated caller learns nothing about the request rules) and
+ * before authorization, which waits for a validated request.
+ */
+export function authenticateInterceptor(keys: () => readonly CallerKeyConfig[]): Interceptor {
   const callers = new WeakMap<CallerKeyConfig, Caller>();
   const callerFor = (entry: CallerKeyConfig) => {
     let caller = callers.get(entry);
@@ -49,17 +65,23 @@ export function authInterceptor(keys: () => readonly CallerKeyConfig[]): Interce
     return caller;
   };
   return (next) => (call) => {
-    const header = call.ctx.header("authorization");
-    if (!header) throw unauthenticated("missing authorization: send `authorization: Bearer <caller key>`");
-    const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-    if (!match?.[1]) throw unauthenticated("malformed authorization header: expected `Bearer <caller key>`");
-    const entry = findByKey(keys(), match[1]);
+    const entry = findByKey(keys(), presentedKey(call.ctx.header("authorization")));
     if (!entry) throw unauthenticated("unknown caller key");
-    const caller = callerFor(entry);
-    call.ctx.caller = caller;
-    const appId = (call.request as { appId?: unknown }).appId;
-    const permission = METHOD_PERMISSIONS[call.method.name];
-    if (permission && typeof appId === "string" && appId !== "") assertCan(caller, permission, appId);
+    call.ctx.caller = callerFor(entry);
     return next(call);
   };
 }
+
+/**
+ * When the request names an app, checks the method's permission on it before any handler runs.
+ * It runs after validation, so the app id it names in a denial is well-formed and short. RPCs
+ * that name no app (by session id) are checked by the use case once it knows the session's app;
+ * a watch with no app filter must deliver only events of apps where the caller holds auth:watch.
+ */
+export const authorizeInterceptor: Interceptor = (next) => (call) => {
+  const appId = (call.request as { appId?: unknown }).appId;
+  const permission = METHOD_PERMISSIONS[call.method.name];
+  if (permission && typeof appId === "string" && appId !== "")
+    assertCan(callerOf(call.ctx), permission, appId);
+  return next(call);
+};

@@ -9,6 +9,7 @@ import {
 import type { SessionStore } from "../../domain/ports.js";
 import { getSession } from "../../domain/sessions/get-session.js";
 import { listSessions } from "../../domain/sessions/list-sessions.js";
+import type { PageTokens } from "../../domain/sessions/page-token.js";
 import { sessionToPb, statesFromPb, userRefFromPb } from "../codec.js";
 import { type CallContext, callerOf } from "../context.js";
 import type { ServiceHandlers } from "../pipeline.js";
@@ -17,6 +18,7 @@ import { notImplemented } from "./unimplemented.js";
 /** What the AuthService handlers need; built in app.ts. */
 export interface AuthServiceDeps {
   readonly sessions: SessionStore;
+  readonly pageTokens: PageTokens;
 }
 
 /** AuthService: decode, call the domain, encode. Nothing else lives here. */

@@ -23,21 +23,24 @@ export const file_lark_auth_v1_auth_service: GenFile = /*@__PURE__*/
  */
 export type StartAuthorizationRequest = Message<"lark.auth.v1.StartAuthorizationRequest"> & {
   /**
-   * The Lark app the consent is for.
+   * The Lark app the consent is for. Required: `cli_` followed by 16 hex digits.
    *
    * @generated from field: string app_id = 1;
    */
   appId: string;
 
   /**
-   * The user to authorize; email is accepted here because a card is delivered.
+   * The user to authorize. Required: exactly one id; email is accepted here because a card is
+   * delivered (at most 254 characters, `local@domain.tld`); open_id is `ou_` and 1-64 letters or digits; union_id is `on_` and 1-64 letters or digits;
+   * user_id is 1-64 letters, digits, `_` or `-`.
    *
    * @generated from field: lark.auth.v1.UserRef user = 2;
    */
   user?: UserRef | undefined;
 
   /**
-   * The Lark scopes to request; offline_access is always added.
+   * The Lark scopes to request; offline_access is always added. At most 50, each 1-128 letters,
+   * digits, `_`, `.`, `:` or `-`.
    *
    * @generated from field: repeated string scopes = 3;
    */
@@ -51,14 +54,14 @@ export type StartAuthorizationRequest = Message<"lark.auth.v1.StartAuthorization
   message: string;
 
   /**
-   * How much the card explains about the scopes.
+   * How much the card explains about the scopes. A defined DescriptionStyle value; unset means DETAILED.
    *
    * @generated from field: lark.auth.v1.DescriptionStyle description_style = 5;
    */
   descriptionStyle: DescriptionStyle;
 
   /**
-   * An optional https URL of the caller's privacy policy, linked from the card.
+   * An optional http(s) URL of the caller's privacy policy, linked from the card (at most 2,048 characters).
    *
    * @generated from field: string privacy_policy_url = 6;
    */
@@ -72,14 +75,15 @@ export type StartAuthorizationRequest = Message<"lark.auth.v1.StartAuthorization
   force: boolean;
 
   /**
-   * Makes retries safe: the same key for the same app returns the same session.
+   * Makes retries safe: the same key for the same app returns the same session. At most 128
+   * printable ASCII characters, no spaces.
    *
    * @generated from field: string idempotency_key = 8;
    */
   idempotencyKey: string;
 
   /**
-   * Opaque caller data (at most 1 KiB), echoed in the session and its events.
+   * Opaque caller data, echoed in the session and its events. At most 1 KiB of UTF-8.
    *
    * @generated from field: string context = 9;
    */
@@ -128,7 +132,7 @@ export const StartAuthorizationResponseSchema: GenMessage<StartAuthorizationResp
  */
 export type GetAuthSessionRequest = Message<"lark.auth.v1.GetAuthSessionRequest"> & {
   /**
-   * The session id (a UUID).
+   * The session id. Required: a UUID.
    *
    * @generated from field: string session_id = 1;
    */
@@ -170,7 +174,7 @@ export const GetAuthSessionResponseSchema: GenMessage<GetAuthSessionResponse> = 
  */
 export type CancelAuthSessionRequest = Message<"lark.auth.v1.CancelAuthSessionRequest"> & {
   /**
-   * The session id (a UUID).
+   * The session id. Required: a UUID.
    *
    * @generated from field: string session_id = 1;
    */
@@ -212,7 +216,7 @@ export const CancelAuthSessionResponseSchema: GenMessage<CancelAuthSessionRespon
  */
 export type ListAuthSessionsRequest = Message<"lark.auth.v1.ListAuthSessionsRequest"> & {
   /**
-   * The Lark app whose sessions to list.
+   * The Lark app whose sessions to list. Required: `cli_` followed by 16 hex digits.
    *
    * @generated from field: string app_id = 1;
    */
@@ -220,27 +224,31 @@ export type ListAuthSessionsRequest = Message<"lark.auth.v1.ListAuthSessionsRequ
 
   /**
    * Only sessions for this user, when set (matched against the requested and the resolved identity).
+   * Exactly one id, not email: open_id is `ou_` and 1-64 letters or digits; union_id is `on_` and 1-64 letters or digits;
+   * user_id is 1-64 letters, digits, `_` or `-`.
    *
    * @generated from field: lark.auth.v1.UserRef user = 2;
    */
   user?: UserRef | undefined;
 
   /**
-   * Only sessions in one of these states, when not empty.
+   * Only sessions in one of these states, when not empty. At most 6, each a defined state other
+   * than UNSPECIFIED.
    *
    * @generated from field: repeated lark.auth.v1.AuthSessionState states = 3;
    */
   states: AuthSessionState[];
 
   /**
-   * At most this many sessions (1-100; 0 means 50).
+   * At most this many sessions: 0-100, where 0 means 50.
    *
    * @generated from field: int32 page_size = 4;
    */
   pageSize: number;
 
   /**
-   * The next_page_token of the previous page; empty for the first page.
+   * The next_page_token of the previous page; empty for the first page. Opaque; valid only with the
+   * same app_id, user and states it was issued for (page_size may change). At most 128 characters.
    *
    * @generated from field: string page_token = 5;
    */
@@ -289,14 +297,15 @@ export const ListAuthSessionsResponseSchema: GenMessage<ListAuthSessionsResponse
  */
 export type CompleteAuthorizationRequest = Message<"lark.auth.v1.CompleteAuthorizationRequest"> & {
   /**
-   * The authorization code from the redirect.
+   * The authorization code from the redirect. Required: at most 512 printable ASCII characters, no spaces.
    *
    * @generated from field: string code = 1;
    */
   code: string;
 
   /**
-   * The state from the redirect; it identifies the session.
+   * The state from the redirect; it identifies the session. Required: at most 256 printable ASCII
+   * characters, no spaces.
    *
    * @generated from field: string state = 2;
    */
@@ -338,35 +347,37 @@ export const CompleteAuthorizationResponseSchema: GenMessage<CompleteAuthorizati
  */
 export type WatchAuthEventsRequest = Message<"lark.auth.v1.WatchAuthEventsRequest"> & {
   /**
-   * Only events of this app, when set.
+   * Only events of this app, when set: `cli_` followed by 16 hex digits.
    *
    * @generated from field: string app_id = 1;
    */
   appId: string;
 
   /**
-   * Only events of this session, when set.
+   * Only events of this session, when set: a UUID.
    *
    * @generated from field: string session_id = 2;
    */
   sessionId: string;
 
   /**
-   * Only events about this user, when set.
+   * Only events about this user, when set. Exactly one id, not email: open_id is `ou_` and 1-64 letters or digits; union_id is `on_` and 1-64 letters or digits;
+   * user_id is 1-64 letters, digits, `_` or `-`.
    *
    * @generated from field: lark.auth.v1.UserRef user = 3;
    */
   user?: UserRef | undefined;
 
   /**
-   * Only events of these types, when not empty.
+   * Only events of these types, when not empty. At most 9, each a defined type other than UNSPECIFIED.
    *
    * @generated from field: repeated lark.auth.v1.AuthEventType types = 4;
    */
   types: AuthEventType[];
 
   /**
-   * Resume after this event id (a cursor from an event or a bookmark).
+   * Resume after this event id (a cursor from an event or a bookmark). Opaque: pass it back as
+   * received; at most 128 printable ASCII characters, no spaces.
    *
    * @generated from field: string after_event_id = 5;
    */

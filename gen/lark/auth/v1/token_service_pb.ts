@@ -23,28 +23,30 @@ export const file_lark_auth_v1_token_service: GenFile = /*@__PURE__*/
  */
 export type GetUserAccessTokenRequest = Message<"lark.auth.v1.GetUserAccessTokenRequest"> & {
   /**
-   * The Lark app the token is for.
+   * The Lark app the token is for. Required: `cli_` followed by 16 hex digits.
    *
    * @generated from field: string app_id = 1;
    */
   appId: string;
 
   /**
-   * The user whose token to return (open_id, user_id or union_id).
+   * The user whose token to return. Required: exactly one id, not email: open_id is `ou_` and 1-64 letters or digits; union_id is `on_` and 1-64 letters or digits;
+   * user_id is 1-64 letters, digits, `_` or `-`.
    *
    * @generated from field: lark.auth.v1.UserRef user = 2;
    */
   user?: UserRef | undefined;
 
   /**
-   * Scopes the token must carry; missing ones give INSUFFICIENT_SCOPE.
+   * Scopes the token must carry; missing ones give INSUFFICIENT_SCOPE. At most 50, each 1-128
+   * letters, digits, `_`, `.`, `:` or `-`.
    *
    * @generated from field: repeated string required_scopes = 3;
    */
   requiredScopes: string[];
 
   /**
-   * The token must stay valid at least this many seconds (0 means the service default).
+   * The token must stay valid at least this many seconds: 0-7000, where 0 means the service default.
    *
    * @generated from field: int32 min_valid_seconds = 4;
    */
@@ -128,14 +130,15 @@ export const GetUserAccessTokenResponseSchema: GenMessage<GetUserAccessTokenResp
  */
 export type RefreshUserAccessTokenRequest = Message<"lark.auth.v1.RefreshUserAccessTokenRequest"> & {
   /**
-   * The Lark app the token is for.
+   * The Lark app the token is for. Required: `cli_` followed by 16 hex digits.
    *
    * @generated from field: string app_id = 1;
    */
   appId: string;
 
   /**
-   * The user whose token to refresh.
+   * The user whose token to refresh. Required: exactly one id, not email: open_id is `ou_` and 1-64 letters or digits; union_id is `on_` and 1-64 letters or digits;
+   * user_id is 1-64 letters, digits, `_` or `-`.
    *
    * @generated from field: lark.auth.v1.UserRef user = 2;
    */
@@ -177,14 +180,15 @@ export const RefreshUserAccessTokenResponseSchema: GenMessage<RefreshUserAccessT
  */
 export type RevokeUserAuthorizationRequest = Message<"lark.auth.v1.RevokeUserAuthorizationRequest"> & {
   /**
-   * The Lark app of the grant.
+   * The Lark app of the grant. Required: `cli_` followed by 16 hex digits.
    *
    * @generated from field: string app_id = 1;
    */
   appId: string;
 
   /**
-   * The user of the grant.
+   * The user of the grant. Required: exactly one id, not email: open_id is `ou_` and 1-64 letters or digits; union_id is `on_` and 1-64 letters or digits;
+   * user_id is 1-64 letters, digits, `_` or `-`.
    *
    * @generated from field: lark.auth.v1.UserRef user = 2;
    */
@@ -226,14 +230,15 @@ export const RevokeUserAuthorizationResponseSchema: GenMessage<RevokeUserAuthori
  */
 export type GetUserInfoRequest = Message<"lark.auth.v1.GetUserInfoRequest"> & {
   /**
-   * The Lark app of the grant.
+   * The Lark app of the grant. Required: `cli_` followed by 16 hex digits.
    *
    * @generated from field: string app_id = 1;
    */
   appId: string;
 
   /**
-   * The user.
+   * The user. Required: exactly one id, not email: open_id is `ou_` and 1-64 letters or digits; union_id is `on_` and 1-64 letters or digits;
+   * user_id is 1-64 letters, digits, `_` or `-`.
    *
    * @generated from field: lark.auth.v1.UserRef user = 2;
    */
@@ -282,7 +287,7 @@ export const GetUserInfoResponseSchema: GenMessage<GetUserInfoResponse> = /*@__P
  */
 export type GetTenantAccessTokenRequest = Message<"lark.auth.v1.GetTenantAccessTokenRequest"> & {
   /**
-   * The Lark app.
+   * The Lark app. Required: `cli_` followed by 16 hex digits.
    *
    * @generated from field: string app_id = 1;
    */
