@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, parseConfig, SANDBOX_APP_ID } from "../../src/config/index.js";
 import { envSchema } from "../../src/config/schema.js";
+import { composeEnvironment } from "../support/compose.js";
+import { REPO_ROOT } from "../support/service-process.js";
 
 const KEY_BYTES = randomBytes(32);
 /** A valid LARK_AUTH_ENCRYPTION_KEYS value, required by every non-sandbox config. */
@@ -295,6 +297,60 @@ describe("configuration", () => {
       ]);
       const printed = problems.join("\n");
       for (const material of [short, long, good]) expect(printed).not.toContain(material.slice(0, 12));
+    });
+  });
+
+  describe("docker-compose.yml (the documented `docker compose up`)", () => {
+    const compose = join(REPO_ROOT, "docker-compose.yml");
+
+    it("passes a configuration the service accepts: sandbox on PostgreSQL, emulator reachable", () => {
+      const env = composeEnvironment(compose, "lark-auth");
+      expect(Object.values(env)).toContain(""); // Unset host variables arrive as "": the case being tested.
+      const c = parseConfig(env);
+      expect(c.sandbox.enabled).toBe(true);
+      expect(c.databaseUrl).toMatch(/^postgres:\/\/\S+@postgres:5432\//);
+      expect(c.sandbox.emulatorHost).toBe("0.0.0.0"); // Inside the container, for the published port.
+      expect(c.dataDir).toBe("/var/lib/lark-auth");
+      expect(c.sandbox.devCallerKey).toBeUndefined(); // Generated once and kept in the data dir.
+      expect(c.encryptionKeys).toEqual([]);
+    });
+
+    it("runs a real app when the documented variables are set", () => {
+      const host = {
+        LARK_AUTH_SANDBOX: "0",
+        LARK_APP_ID: "cli_0123456789abcdef",
+        LARK_APP_SECRET: "s",
+        LARK_AUTH_ENCRYPTION_KEYS: KEYS,
+      };
+      const c = parseConfig(composeEnvironment(compose, "lark-auth", host));
+      expect(c.sandbox.enabled).toBe(false);
+      expect(c.apps.map((a) => a.appId)).toEqual(["cli_0123456789abcdef"]);
+      expect(c.encryptionKeys.map((k) => k.id)).toEqual(["k1"]);
+    });
+  });
+
+  describe("the example files", () => {
+    it(".env.example as shipped starts the sandbox and documents every variable", () => {
+      const text = readFileSync(join(REPO_ROOT, ".env.example"), "utf8");
+      const env = Object.fromEntries(
+        text
+          .split("\n")
+          .filter((l) => /^[A-Z_]+=/.test(l))
+          .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+      );
+      expect(parseConfig(env).sandbox.enabled).toBe(true);
+      for (const name of Object.keys(envSchema.shape)) expect(text, name).toContain(name);
+    });
+
+    it("config.example.json is a valid config file", () => {
+      const file = join(REPO_ROOT, "config.example.json");
+      const c = parseConfig({
+        LARK_AUTH_CONFIG: file,
+        DOCS_APP_SECRET: "s",
+        LARK_AUTH_ENCRYPTION_KEYS: KEYS,
+      });
+      expect(c.apps.map((a) => a.appId)).toEqual(["cli_0123456789abcdef"]);
+      expect(c.callerKeys.map((k) => k.name)).toEqual(["docs-bot", "audit-watcher"]);
     });
   });
 });
