@@ -78,8 +78,10 @@ function withoutEmpty(source: EnvSource): EnvSource {
 function sandboxMode(env: Env, apps: readonly LarkAppConfig[], problems: string[]): boolean {
   const configured = env.LARK_APP_ID ?? env.LARK_APP_SECRET ?? env.DATABASE_URL ?? env.LARK_AUTH_CONFIG;
   const sandbox = env.LARK_AUTH_SANDBOX ?? configured === undefined;
-  // Half an app (only an id or only a secret) is already reported by resolveApps.
-  if (sandbox || apps.length > 0 || env.LARK_APP_ID || env.LARK_APP_SECRET) return sandbox;
+  // Half an app (only an id or only a secret) or an unusable config file is reported already.
+  const reported =
+    env.LARK_APP_ID || env.LARK_APP_SECRET || problems.some((p) => p.startsWith("LARK_AUTH_CONFIG"));
+  if (sandbox || apps.length > 0 || reported) return sandbox;
   const how = "set LARK_APP_ID and LARK_APP_SECRET, or LARK_AUTH_CONFIG (a file listing apps)";
   if (env.LARK_AUTH_SANDBOX === false)
     problems.push(`LARK_AUTH_SANDBOX: 0 but no Lark app is configured (${how})`);

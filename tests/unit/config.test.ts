@@ -123,7 +123,10 @@ describe("configuration", () => {
       file,
       JSON.stringify({ apps: [{ app_id: "cli_0123456789abcdef", app_secret: "inline!" }] }),
     );
-    expect(problemsOf({ LARK_AUTH_CONFIG: file }).join("\n")).toMatch(/app_secret/);
+    const inline = problemsOf({ LARK_AUTH_CONFIG: file, LARK_AUTH_ENCRYPTION_KEYS: KEYS });
+    // The file's problems only, not also "no app configured".
+    expect(inline.every((p) => p.startsWith(`LARK_AUTH_CONFIG ${file}: apps.0`))).toBe(true);
+    expect(inline.join("\n")).toMatch(/app_secret/);
   });
 
   it("never echoes a malformed caller-key entry, which may be a pasted raw key", () => {
