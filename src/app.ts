@@ -15,7 +15,7 @@ import { validateInterceptor } from "./rpc/interceptors/validate.js";
 import { createPipeline, type ServiceHandlers } from "./rpc/pipeline.js";
 import { createAuthServiceHandlers } from "./rpc/services/auth-service.js";
 import { createTokenServiceHandlers } from "./rpc/services/token-service.js";
-import { type Sandbox, startSandbox } from "./sandbox.js";
+import type { Sandbox } from "./sandbox.js";
 import { createShutdownController } from "./shutdown.js";
 import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
@@ -130,7 +130,10 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const undo: (() => Promise<void>)[] = [];
   try {
-    const sandbox = config.sandbox.enabled ? await startSandbox(config, logger) : undefined;
+    // Loaded only in sandbox mode: a deployment never even loads the emulator's code.
+    const sandbox = config.sandbox.enabled
+      ? await (await import("./sandbox.js")).startSandbox(config, logger)
+      : undefined;
     if (sandbox) undo.push(() => sandbox.close());
     const apps = sandbox ? [...config.apps, sandbox.app] : config.apps;
     const callerKeys = sandbox ? [...config.callerKeys, sandbox.callerKey] : config.callerKeys;

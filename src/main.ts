@@ -1,21 +1,22 @@
-import { buildApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config/index.js";
-import { scrubString } from "./telemetry/redact.js";
-
 /**
- * Entry point: config -> app -> listen -> signals. A bad configuration prints every
+ * Entry point: Node check -> config -> app -> listen -> signals. A bad configuration prints every
  * problem and exits 1 before anything starts.
+ *
+ * Nothing is imported statically: ES modules link every import before any code runs, so on an old
+ * Node the service's dependencies would fail first with a cryptic missing-export error (`globSync`
+ * from node:fs) instead of the one clear line below.
  */
-async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const problem of err.problems) console.error(`config error: ${problem}`);
-    process.exit(1);
-  }
-  const app = await buildApp(config);
+import type { App } from "./app.js";
+
+/** The oldest Node the service runs on (package.json `engines`): node:fs globSync, require(esm). */
+const MINIMUM_NODE = [22, 17] as const;
+
+function nodeIsTooOld(version: string): boolean {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1]);
+}
+
+function handleSignals(app: App): void {
   let signals = 0;
   const stop = (signal: string) => {
     signals += 1;
@@ -33,8 +34,31 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-main().catch((err: unknown) => {
+async function main(): Promise<void> {
+  const { ConfigError, loadConfig } = await import("./config/index.js");
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) console.error(`config error: ${problem}`);
+    process.exit(1);
+  }
+  const { buildApp } = await import("./app.js");
+  handleSignals(await buildApp(config));
+}
+
+if (nodeIsTooOld(process.versions.node)) {
+  console.error(
+    `lark-auth-service needs Node >= ${MINIMUM_NODE.join(".")}, but this is Node ${process.versions.node}: ` +
+      'run it with "npm start" (the project pins Node 24 through its "node" devDependency).',
+  );
+  process.exit(1);
+}
+
+main().catch(async (err: unknown) => {
   // Start-up errors (database URLs, SDK errors) can carry credentials: scrub before printing.
+  const { scrubString } = await import("./telemetry/redact.js");
   console.error(
     `lark-auth-service failed to start: ${scrubString(err instanceof Error ? err.message : String(err))}`,
   );

@@ -1,12 +1,24 @@
 import { randomBytes } from "node:crypto";
-import { PERMISSIONS, type Permission } from "./config/schema.js";
-import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
-import { generateCallerKey, hashCallerKey } from "./crypto/caller-keys.js";
+import {
+  type CallerKeyConfig,
+  type EncryptionKey,
+  type LarkAppConfig,
+  PERMISSIONS,
+  type Permission,
+  SANDBOX_APP_ID,
+  type ServiceConfig,
+} from "./config/index.js";
+import { hashCallerKey } from "./crypto/caller-keys.js";
 import { startEmulator } from "./emulator/index.js";
+import {
+  type KeptSecret,
+  type SecretSource,
+  sandboxDevCallerKey,
+  sandboxEncryptionKeys,
+} from "./sandbox-secrets.js";
 import type { Logger } from "./telemetry/logger.js";
 
-/** The sandbox app's fixed id, so grants stored in the embedded database stay meaningful across restarts. */
-export const SANDBOX_APP_ID = "cli_5a4db0c0a11ce001";
+export { SANDBOX_APP_ID } from "./config/index.js";
 
 const DEMO_USERS = [
   {
@@ -19,27 +31,32 @@ const DEMO_USERS = [
   { name: "Bob Li", en_name: "Bob Li", email: "bob@sandbox.example", mobile: "+8613800000002", seed: "bob" },
 ];
 
-/** A running sandbox: the emulator, its app, the demo users and the development caller key. */
+/** A running sandbox: the emulator, its app, the demo users, the dev caller key and the sealing keys. */
 export interface Sandbox {
   readonly emulatorUrl: string;
   readonly app: LarkAppConfig;
   readonly callerKey: CallerKeyConfig;
   readonly devCallerKey: string;
+  /** LARK_AUTH_ENCRYPTION_KEYS when set, else the sandbox key kept in the data dir. */
+  readonly encryptionKeys: readonly EncryptionKey[];
   readonly users: readonly { open_id: string; name: string; email: string }[];
   close(): Promise<void>;
 }
 
 type DemoUser = Sandbox["users"][number];
 
-/** The emulator, bound where the service binds and advertised at the URL a browser can open. */
-async function launchEmulator(config: ServiceConfig) {
-  // A wildcard bind is advertised as localhost, the address a developer's browser uses.
-  const host = config.bindHost;
+/** Where a browser reaches the emulator: a wildcard bind is advertised as localhost. */
+function advertisedUrl(host: string, port: number): string {
   const advertised = host === "0.0.0.0" || host === "::" ? "localhost" : host;
-  const port = config.sandbox.emulatorPort;
-  const publicUrl = `http://${advertised.includes(":") ? `[${advertised}]` : advertised}:${port}`;
-  const emulator = await startEmulator({ port, host, publicUrl: port !== 0 ? publicUrl : undefined });
-  return { emulator, url: port !== 0 ? publicUrl : emulator.url };
+  return `http://${advertised.includes(":") ? `[${advertised}]` : advertised}:${port}`;
+}
+
+/** The emulator on LARK_AUTH_EMULATOR_HOST (loopback by default: its control API is unauthenticated). */
+async function launchEmulator(config: ServiceConfig) {
+  const { emulatorHost: host, emulatorPort: port } = config.sandbox;
+  const publicUrl = port !== 0 ? advertisedUrl(host, port) : undefined;
+  const emulator = await startEmulator({ port, host, publicUrl });
+  return { emulator, url: publicUrl ?? advertisedUrl(host, emulator.port) };
 }
 
 /** Registers the sandbox app (fixed id, fresh secret) and the demo users. */
@@ -59,15 +76,38 @@ function seed(emulator: Awaited<ReturnType<typeof startEmulator>>, config: Servi
   return { appSecret, users };
 }
 
-function printBanner(emulatorUrl: string, users: readonly DemoUser[], devCallerKey: string): void {
+/** What the banner announces besides the emulator's URL. */
+interface BannerFacts {
+  readonly host: string;
+  readonly users: readonly DemoUser[];
+  readonly devCallerKey: KeptSecret;
+  readonly encryptionKey: SecretSource;
+}
+
+/** Where a secret came from, for the banner: the developer must know whether it survives a restart. */
+function origin(secret: SecretSource, setting: string): string {
+  if (secret.origin === "env") return `set by ${setting}`;
+  const verb = secret.origin === "created" ? "generated and kept" : "kept";
+  return `${verb} in ${secret.path}, reused on every start (${setting} overrides)`;
+}
+
+function printBanner(emulatorUrl: string, facts: BannerFacts): void {
+  const everywhere = facts.host === "0.0.0.0" || facts.host === "::";
+  const reach = everywhere
+    ? `listening on every interface (${facts.host}): anyone who reaches it can read app secrets`
+    : `listening on ${facts.host} only (LARK_AUTH_EMULATOR_HOST changes it)`;
+  const devKey = facts.devCallerKey;
   const banner = [
     "",
     "==================== SANDBOX MODE (not for production) ====================",
     `Lark emulator:       ${emulatorUrl}   (chat pages: ${emulatorUrl}/_emulator/ui)`,
+    `  ${reach}`,
     `Sandbox app:         ${SANDBOX_APP_ID}`,
-    ...users.map((u) => `Demo user:           ${u.name} <${u.email}> open_id=${u.open_id}`),
-    `Dev caller key:      ${devCallerKey}`,
+    ...facts.users.map((u) => `Demo user:           ${u.name} <${u.email}> open_id=${u.open_id}`),
+    `Dev caller key:      ${devKey.value}`,
     "  (every permission on the sandbox app; send as `authorization: Bearer <key>`)",
+    `  ${origin(devKey, "LARK_AUTH_DEV_CALLER_KEY")}`,
+    `Encryption key:      ${origin(facts.encryptionKey, "LARK_AUTH_ENCRYPTION_KEYS")}`,
     "===========================================================================",
     "",
   ];
@@ -78,9 +118,13 @@ function printBanner(emulatorUrl: string, users: readonly DemoUser[], devCallerK
 /**
  * Starts the in-process Lark emulator with a sandbox app and demo users, so a newcomer can
  * try the service without owning a Lark app. Announces itself loudly: it is not production.
- * If seeding fails, the emulator is stopped again (its port released) before the error propagates.
+ * The dev caller key and the sealing key are kept in the data dir, so restarts keep working with
+ * what the last start printed and sealed. If seeding fails, the emulator is stopped again (its port
+ * released) before the error propagates.
  */
 export async function startSandbox(config: ServiceConfig, logger: Logger): Promise<Sandbox> {
+  const devCallerKey = await sandboxDevCallerKey(config);
+  const encryption = await sandboxEncryptionKeys(config);
   const { emulator, url } = await launchEmulator(config);
   let seeded: ReturnType<typeof seed>;
   try {
@@ -89,9 +133,9 @@ export async function startSandbox(config: ServiceConfig, logger: Logger): Promi
     await emulator.close();
     throw err;
   }
-  const devCallerKey = config.sandbox.devCallerKey ?? generateCallerKey();
   const permissions = new Map([[SANDBOX_APP_ID, new Set<Permission>(PERMISSIONS)]]);
-  printBanner(url, seeded.users, devCallerKey);
+  const host = config.sandbox.emulatorHost;
+  printBanner(url, { host, users: seeded.users, devCallerKey, encryptionKey: encryption.source });
   logger.warn({ emulator: url, app_id: SANDBOX_APP_ID }, "sandbox mode: using the built-in Lark emulator");
   return {
     emulatorUrl: url,
@@ -102,8 +146,9 @@ export async function startSandbox(config: ServiceConfig, logger: Logger): Promi
       domain: url,
       flow: "redirect",
     },
-    callerKey: { name: "sandbox-dev", keySha256: hashCallerKey(devCallerKey), permissions },
-    devCallerKey,
+    callerKey: { name: "sandbox-dev", keySha256: hashCallerKey(devCallerKey.value), permissions },
+    devCallerKey: devCallerKey.value,
+    encryptionKeys: encryption.keys,
     users: seeded.users,
     close: () => emulator.close(),
   };

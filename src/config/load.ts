@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
-import { envSchema, type FileConfig, fileSchema, PERMISSIONS, type Permission } from "./schema.js";
-import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./types.js";
+import { resolveCallerKeys } from "./caller-keys.js";
+import { GENERATE_KEY_HINT, parseEncryptionKeys } from "./encryption-keys.js";
+import { type Env, envSchema, type FileConfig, fileSchema, SANDBOX_APP_ID } from "./schema.js";
+import type { CallerKeyConfig, EncryptionKey, LarkAppConfig, ServiceConfig } from "./types.js";
 
 /** Every problem found in the configuration, one line each, naming the setting. */
 export class ConfigError extends Error {
@@ -35,29 +37,7 @@ function readFileConfig(path: string, problems: string[]): FileConfig | undefine
   return parsed.data;
 }
 
-function allPermissions(): ReadonlyMap<string, ReadonlySet<Permission>> {
-  return new Map([["*", new Set<Permission>(PERMISSIONS)]]);
-}
-
-function envCallerKeys(spec: string | undefined, problems: string[]): CallerKeyConfig[] {
-  if (!spec?.trim()) return [];
-  return spec.split(",").flatMap((entry, i) => {
-    const [name, hash] = entry.trim().split("=");
-    if (!name || !hash || !/^[0-9a-f]{64}$/i.test(hash)) {
-      // Named by position only: a malformed entry may be a pasted raw key, and this line is printed.
-      problems.push(`LARK_AUTH_CALLER_KEYS: entry ${i + 1} must be name=<sha256 hex of the key>`);
-      return [];
-    }
-    return [{ name, keySha256: hash.toLowerCase(), permissions: allPermissions() }];
-  });
-}
-
-function resolveApps(
-  env: z.infer<typeof envSchema>,
-  file: FileConfig | undefined,
-  source: EnvSource,
-  problems: string[],
-) {
+function resolveApps(env: Env, file: FileConfig | undefined, source: EnvSource, problems: string[]) {
   const defaultFlow = env.LARK_AUTH_FLOW ?? (env.LARK_AUTH_PUBLIC_URL ? "redirect" : "device");
   const apps: LarkAppConfig[] = [];
   for (const entry of file?.apps ?? []) {
@@ -86,12 +66,41 @@ function resolveApps(
   return apps;
 }
 
-function fileCallerKeys(file: FileConfig | undefined): CallerKeyConfig[] {
-  return (file?.caller_keys ?? []).map((c) => ({
-    name: c.name,
-    keySha256: c.key_sha256,
-    permissions: new Map(Object.entries(c.permissions).map(([app, perms]) => [app, new Set(perms)])),
-  }));
+/** Compose and `.env` files pass unset variables as ""; empty means unset, never 0 or false. */
+function withoutEmpty(source: EnvSource): EnvSource {
+  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+}
+
+/**
+ * Sandbox mode on its own only when nothing at all is configured: a deployment that forgot its app
+ * must fail, not serve an unauthenticated emulator that approves consent as anyone.
+ */
+function sandboxMode(env: Env, apps: readonly LarkAppConfig[], problems: string[]): boolean {
+  const configured = env.LARK_APP_ID ?? env.LARK_APP_SECRET ?? env.DATABASE_URL ?? env.LARK_AUTH_CONFIG;
+  const sandbox = env.LARK_AUTH_SANDBOX ?? configured === undefined;
+  // Half an app (only an id or only a secret) or an unusable config file is reported already.
+  const reported =
+    env.LARK_APP_ID || env.LARK_APP_SECRET || problems.some((p) => p.startsWith("LARK_AUTH_CONFIG"));
+  if (sandbox || apps.length > 0 || reported) return sandbox;
+  const how = "set LARK_APP_ID and LARK_APP_SECRET, or LARK_AUTH_CONFIG (a file listing apps)";
+  if (env.LARK_AUTH_SANDBOX === false)
+    problems.push(`LARK_AUTH_SANDBOX: 0 but no Lark app is configured (${how})`);
+  else
+    problems.push(
+      `LARK_APP_ID: no Lark app is configured: ${how}; or LARK_AUTH_SANDBOX=1 to try the built-in emulator ` +
+        "(sandbox mode starts by itself only when nothing is configured)",
+    );
+  return false;
+}
+
+function encryptionKeys(env: Env, sandbox: boolean, problems: string[]): EncryptionKey[] {
+  const spec = env.LARK_AUTH_ENCRYPTION_KEYS;
+  if (spec !== undefined) return parseEncryptionKeys(spec, "LARK_AUTH_ENCRYPTION_KEYS", problems);
+  if (!sandbox)
+    problems.push(
+      `LARK_AUTH_ENCRYPTION_KEYS: required outside sandbox mode (seals Lark tokens at rest); make one with ${GENERATE_KEY_HINT}`,
+    );
+  return [];
 }
 
 /**
@@ -99,7 +108,8 @@ function fileCallerKeys(file: FileConfig | undefined): CallerKeyConfig[] {
  * Throws a ConfigError listing every problem (never only the first), so an operator
  * fixes them in one go; never reads anything but `source` and the config file.
  */
-export function parseConfig(source: EnvSource): ServiceConfig {
+export function parseConfig(rawSource: EnvSource): ServiceConfig {
+  const source = withoutEmpty(rawSource);
   const problems: string[] = [];
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
@@ -109,19 +119,27 @@ export function parseConfig(source: EnvSource): ServiceConfig {
     throw new ConfigError([...describe(parsed.error.issues, ""), ...problems]);
   }
   const env = parsed.data;
-  const file = env.LARK_AUTH_CONFIG ? readFileConfig(env.LARK_AUTH_CONFIG, problems) : undefined;
-  const apps = resolveApps(env, file, source, problems);
-  const callerKeys = [...fileCallerKeys(file), ...envCallerKeys(env.LARK_AUTH_CALLER_KEYS, problems)];
-  const sandbox = env.LARK_AUTH_SANDBOX ?? apps.length === 0;
-  if (!sandbox && apps.length === 0) {
-    problems.push(
-      "LARK_AUTH_SANDBOX: 0 but no Lark app is configured (set LARK_APP_ID/LARK_APP_SECRET or LARK_AUTH_CONFIG)",
-    );
-  }
+  const path = env.LARK_AUTH_CONFIG;
+  const fileConfig = path ? readFileConfig(path, problems) : undefined;
+  const file = path && fileConfig ? { config: fileConfig, path } : undefined;
+  const apps = resolveApps(env, fileConfig, source, problems);
+  const sandbox = sandboxMode(env, apps, problems);
+  const appIds = new Set([...apps.map((a) => a.appId), ...(sandbox ? [SANDBOX_APP_ID] : [])]);
+  const callerKeys = resolveCallerKeys(file, env.LARK_AUTH_CALLER_KEYS, appIds, problems);
+  const keys = encryptionKeys(env, sandbox, problems);
   if (problems.length > 0) throw new ConfigError(problems);
+  return build(env, fileConfig, { apps, callerKeys, keys, sandbox });
+}
+
+/** The frozen ServiceConfig from validated parts. */
+function build(
+  env: Env,
+  file: FileConfig | undefined,
+  parts: { apps: LarkAppConfig[]; callerKeys: CallerKeyConfig[]; keys: EncryptionKey[]; sandbox: boolean },
+): ServiceConfig {
   const options = file?.options ?? fileSchema.parse({}).options;
   const publicUrl =
-    env.LARK_AUTH_PUBLIC_URL ?? (sandbox ? `http://localhost:${env.LARK_AUTH_HTTP_PORT}` : undefined);
+    env.LARK_AUTH_PUBLIC_URL ?? (parts.sandbox ? `http://localhost:${env.LARK_AUTH_HTTP_PORT}` : undefined);
   return Object.freeze({
     grpcPort: env.LARK_AUTH_GRPC_PORT,
     httpPort: env.LARK_AUTH_HTTP_PORT,
@@ -132,11 +150,13 @@ export function parseConfig(source: EnvSource): ServiceConfig {
     migrateOnStart: env.LARK_AUTH_MIGRATE_ON_START,
     logLevel: env.LARK_AUTH_LOG_LEVEL,
     shutdownGraceMs: env.LARK_AUTH_SHUTDOWN_GRACE_MS,
-    apps,
-    callerKeys,
+    apps: parts.apps,
+    callerKeys: parts.callerKeys,
+    encryptionKeys: parts.keys,
     sandbox: {
-      enabled: sandbox,
+      enabled: parts.sandbox,
       emulatorPort: env.LARK_AUTH_EMULATOR_PORT,
+      emulatorHost: env.LARK_AUTH_EMULATOR_HOST,
       devCallerKey: env.LARK_AUTH_DEV_CALLER_KEY,
     },
     options: {

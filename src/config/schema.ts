@@ -4,7 +4,20 @@ import { z } from "zod";
 export const PERMISSIONS = ["auth:start", "auth:read", "auth:watch", "token:read", "token:revoke"] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const port = z.coerce.number().int().min(0).max(65535);
+/**
+ * A decimal integer in [min, max], written as digits only: "0x50", "1e3", " 80" and "8080.0" are
+ * refused rather than reinterpreted (z.coerce.number() would accept them all, and "" as 0).
+ */
+function decimal(min: number, max: number) {
+  return z.string().transform((v, ctx) => {
+    const n = /^[0-9]{1,16}$/.test(v) ? Number(v) : Number.NaN;
+    if (n >= min && n <= max) return n;
+    ctx.addIssue({ code: "custom", message: `must be a decimal integer from ${min} to ${max}` });
+    return z.NEVER;
+  });
+}
+
+const port = decimal(0, 65535);
 const flow = z.enum(["redirect", "device"]);
 const appIdPattern = /^cli_[0-9a-f]{16}$/i;
 const sha256Hex = z
@@ -20,9 +33,13 @@ const domain = z
   );
 const boolFlag = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
 
+/** The sandbox app's fixed id, so grants stored in the embedded database stay meaningful across restarts. */
+export const SANDBOX_APP_ID = "cli_5a4db0c0a11ce001";
+
 /**
  * Every environment variable the service reads. Only `config/load.ts` touches
  * `process.env`; everything else receives the parsed, frozen `ServiceConfig`.
+ * An empty variable means unset (load.ts drops them first), as compose's `${VAR:-}` passes them.
  */
 export const envSchema = z.object({
   /** h2c port for gRPC callers. */
@@ -54,16 +71,29 @@ export const envSchema = z.object({
   LARK_AUTH_FLOW: flow.optional(),
   /** Comma-separated `name=<sha256 hex of the key>`; each holds every permission on every app. */
   LARK_AUTH_CALLER_KEYS: z.string().optional(),
-  /** `1`: run against the built-in Lark emulator with demo users; default 1 when no app is configured. */
+  /**
+   * `1`: run against the built-in Lark emulator with demo users. Default 1 only when nothing is configured
+   * (no app, no DATABASE_URL, no LARK_AUTH_CONFIG), so a deployment never falls into it by omission.
+   */
   LARK_AUTH_SANDBOX: boolFlag.optional(),
   /** Port of the in-process emulator in sandbox mode. */
   LARK_AUTH_EMULATOR_PORT: port.default(8090),
+  /**
+   * Interface the sandbox emulator binds to. Loopback by default: its control API is unauthenticated,
+   * lists app secrets and approves consent as any user.
+   */
+  LARK_AUTH_EMULATOR_HOST: z.string().min(1).default("127.0.0.1"),
   /** Fixes the sandbox development caller key (otherwise generated at start-up). */
   LARK_AUTH_DEV_CALLER_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  /**
+   * Comma-separated `key_id=<base64 of 32 random bytes>` sealing Lark tokens at rest: the first seals,
+   * every one opens. Required outside sandbox mode (parsed in encryption-keys.ts).
+   */
+  LARK_AUTH_ENCRYPTION_KEYS: z.string().optional(),
   /** Log level: trace, debug, info, warn, error, fatal, silent. */
   LARK_AUTH_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** How long shutdown waits for in-flight calls before cancelling them, in milliseconds. */
-  LARK_AUTH_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  LARK_AUTH_SHUTDOWN_GRACE_MS: decimal(0, 600_000).default(10_000),
 });
 
 /** Options with documented defaults (config file `options`). */

@@ -20,10 +20,19 @@ export interface CallerKeyConfig {
   readonly permissions: ReadonlyMap<string, ReadonlySet<Permission>>;
 }
 
+/** A key sealing Lark tokens at rest (AES-256-GCM); its id is written into every ciphertext. */
+export interface EncryptionKey {
+  readonly id: string;
+  /** 32 bytes. Never logged: the logger prints Buffers as their length only. */
+  readonly key: Buffer;
+}
+
 /** The sandbox: the in-process Lark emulator with a demo app and users. */
 export interface SandboxConfig {
   readonly enabled: boolean;
   readonly emulatorPort: number;
+  /** Interface the emulator binds to; loopback unless LARK_AUTH_EMULATOR_HOST says otherwise. */
+  readonly emulatorHost: string;
   /** The development caller key; generated at start-up when unset. */
   readonly devCallerKey?: string;
 }
@@ -41,6 +50,11 @@ export interface ServiceConfig {
   readonly shutdownGraceMs: number;
   readonly apps: readonly LarkAppConfig[];
   readonly callerKeys: readonly CallerKeyConfig[];
+  /**
+   * From LARK_AUTH_ENCRYPTION_KEYS, first seals, all open. Never empty outside sandbox mode; in sandbox
+   * mode empty when unset, and the running sandbox supplies the key it keeps in the data dir.
+   */
+  readonly encryptionKeys: readonly EncryptionKey[];
   readonly sandbox: SandboxConfig;
   readonly options: {
     readonly sessionTtlSeconds: number;

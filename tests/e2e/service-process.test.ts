@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -14,10 +15,43 @@ import { createSessionStore } from "../../src/store/session-store.js";
 import { buildSession } from "../support/factories.js";
 import { healthClient } from "../support/grpc-health.js";
 import { freePorts } from "../support/net.js";
-import { PROJECT_NODE, type ServiceProcess, spawnService } from "../support/service-process.js";
+import {
+  PROJECT_NODE,
+  type ServiceProcess,
+  type SpawnOptions,
+  spawnService,
+} from "../support/service-process.js";
 
 const FIXED_KEY = "lak_e2e_fixed_dev_caller_key_0000000001";
 const SEEDED = buildSession({ appId: SANDBOX_APP_ID, context: "resume-here" });
+/** Reports (on stderr) every sandbox or emulator module the process resolves. */
+const LOAD_PROBE =
+  "data:text/javascript," +
+  encodeURIComponent(`import { registerHooks } from "node:module";
+registerHooks({ resolve(specifier, context, next) {
+  const resolved = next(specifier, context);
+  if (/\\/src\\/(sandbox|emulator)/.test(resolved.url)) process.stderr.write("module loaded: " + resolved.url + "\\n");
+  return resolved;
+} });`);
+const PROBE = { nodeArgs: ["--import", LOAD_PROBE] };
+
+/** The system's own Node when it is older than the project needs (Debian's 20), else undefined. */
+function oldSystemNode(): string | undefined {
+  if (!existsSync("/usr/bin/node")) return undefined;
+  const version = execFileSync("/usr/bin/node", ["--version"], { encoding: "utf8" }).trim().slice(1);
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major * 100 + minor < 2217 ? "/usr/bin/node" : undefined;
+}
+
+/** An IPv4 address of this machine other than loopback, to try what listens beyond 127.0.0.1. */
+function externalAddress(): string | undefined {
+  const all = Object.values(networkInterfaces()).flat();
+  return all.find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+}
+
+async function modeOf(path: string): Promise<number> {
+  return (await stat(path)).mode & 0o777;
+}
 
 /** A running sandbox process: its ports and what its banner announced. */
 interface Running {
@@ -52,19 +86,25 @@ function listOverConnectJson(httpPort: number, key?: string): Promise<Response> 
 
 describe("the service as a real process (node --import tsx src/main.ts), sandbox mode", () => {
   let dataDir: string;
+  /** What the first start generated and kept, for the restart to reuse. */
+  let firstKey = "";
+  let firstSealingKey = "";
   const started: ServiceProcess[] = [];
 
   /** Starts the process on fresh free ports with no Lark app configured, and waits until it listens. */
-  async function start(extra: Record<string, string> = {}): Promise<Running> {
+  async function start(extra: Record<string, string> = {}, opts: SpawnOptions = {}): Promise<Running> {
     const [grpcPort, httpPort, emulatorPort] = (await freePorts(3)) as [number, number, number];
-    const proc = spawnService({
-      LARK_AUTH_DATA_DIR: dataDir,
-      LARK_AUTH_GRPC_PORT: String(grpcPort),
-      LARK_AUTH_HTTP_PORT: String(httpPort),
-      LARK_AUTH_EMULATOR_PORT: String(emulatorPort),
-      LARK_AUTH_BIND_HOST: "127.0.0.1",
-      ...extra,
-    });
+    const proc = spawnService(
+      {
+        LARK_AUTH_DATA_DIR: dataDir,
+        LARK_AUTH_GRPC_PORT: String(grpcPort),
+        LARK_AUTH_HTTP_PORT: String(httpPort),
+        LARK_AUTH_EMULATOR_PORT: String(emulatorPort),
+        LARK_AUTH_BIND_HOST: "127.0.0.1",
+        ...extra,
+      },
+      opts,
+    );
     started.push(proc);
     await proc.waitForOutput(/"msg":"lark-auth-service listening"/, 40_000);
     const key = (await proc.waitForOutput(/^Dev caller key:\s+(\S+)$/m))[1] ?? "";
@@ -118,9 +158,24 @@ describe("the service as a real process (node --import tsx src/main.ts), sandbox
   });
 
   it("starts, announces the sandbox, serves health and authenticated RPCs on both ports, stops on SIGTERM", async () => {
-    const r = await start();
+    const r = await start({}, PROBE);
     const out = r.proc.stdout();
     expect(out).toContain(`Lark emulator:       http://127.0.0.1:${r.emulatorPort}`);
+    expect(out).toContain("listening on 127.0.0.1 only (LARK_AUTH_EMULATOR_HOST changes it)");
+    expect(r.proc.stderr()).toContain("/src/sandbox.ts"); // The probe sees what it must not see in production.
+
+    // Generated once and kept in the data dir, readable by the owner only.
+    const keyFile = join(dataDir, "sandbox-dev-caller-key");
+    const sealingFile = join(dataDir, "sandbox-encryption-key");
+    expect(out).toContain(`generated and kept in ${keyFile}, reused on every start`);
+    expect(out).toMatch(new RegExp(`^Encryption key:\\s+generated and kept in ${sealingFile}`, "m"));
+    expect((await readFile(keyFile, "utf8")).trim()).toBe(r.key);
+    expect(await modeOf(keyFile)).toBe(0o600);
+    expect(await modeOf(sealingFile)).toBe(0o600);
+    firstKey = r.key;
+    firstSealingKey = await readFile(sealingFile, "utf8");
+    expect(firstSealingKey).toMatch(/^sandbox=[A-Za-z0-9+/]{43}=\n$/);
+    expect(out).not.toContain(firstSealingKey.trim().slice("sandbox=".length));
     const demoUsers = [...out.matchAll(/^Demo user:\s+(.+) <(\S+@\S+)> open_id=(ou_\w+)$/gm)];
     expect(demoUsers.length).toBeGreaterThanOrEqual(2);
     expect(r.key).toMatch(/^lak_[A-Za-z0-9_-]{40,}$/);
@@ -165,6 +220,7 @@ describe("the service as a real process (node --import tsx src/main.ts), sandbox
   it("restarts on the same data dir with a fixed dev key: migrations already applied, data kept", async () => {
     const r = await start({ LARK_AUTH_DEV_CALLER_KEY: FIXED_KEY });
     expect(r.key).toBe(FIXED_KEY);
+    expect(r.proc.stdout()).toContain("set by LARK_AUTH_DEV_CALLER_KEY");
     const ready = await fetch(`http://127.0.0.1:${r.httpPort}/readyz`);
     expect(await ready.json()).toMatchObject({ database: "ok", migrations: "ok" });
 
@@ -190,6 +246,91 @@ describe("the service as a real process (node --import tsx src/main.ts), sandbox
     await stopCleanly(r);
     assertNoLeaks(r, appSecret);
   }, 60_000);
+
+  it("reuses the kept dev caller key and sealing key after a restart; the emulator stays on loopback", async () => {
+    expect(firstKey).not.toBe("");
+    // The service binds every interface; the emulator, with its unauthenticated control API, does not.
+    const r = await start({ LARK_AUTH_BIND_HOST: "0.0.0.0" });
+    expect(r.key).toBe(firstKey);
+    const out = r.proc.stdout();
+    expect(out).toContain(`kept in ${join(dataDir, "sandbox-dev-caller-key")}, reused on every start`);
+    expect(out).toMatch(/^Encryption key:\s+kept in \S+sandbox-encryption-key, reused/m);
+    expect(await readFile(join(dataDir, "sandbox-encryption-key"), "utf8")).toBe(firstSealingKey);
+    expect(
+      (await authClient(r.grpcPort, firstKey).getAuthSession({ sessionId: SEEDED.id })).session,
+    ).toBeDefined();
+
+    const external = externalAddress();
+    if (external) {
+      expect((await fetch(`http://${external}:${r.httpPort}/healthz`)).status).toBe(200);
+      const emulator = await fetch(`http://${external}:${r.emulatorPort}/_emulator/apps`).then(
+        () => "answered",
+        () => "refused",
+      );
+      expect(emulator).toBe("refused");
+    }
+    expect((await fetch(`http://127.0.0.1:${r.emulatorPort}/_emulator/apps`)).status).toBe(200);
+    await stopCleanly(r);
+  }, 60_000);
+
+  it("refuses to start when something is configured but no app: no sandbox by omission", async () => {
+    const proc = spawnService({
+      LARK_AUTH_DATA_DIR: dataDir,
+      DATABASE_URL: "postgres://lark:secret-db-password@127.0.0.1:1/lark",
+      LARK_AUTH_ENCRYPTION_KEYS: `k1=${Buffer.alloc(32, 1).toString("base64")}`,
+      LARK_AUTH_BIND_HOST: "127.0.0.1",
+    });
+    started.push(proc);
+    expect(await proc.exited).toEqual({ code: 1, signal: null });
+    const lines = proc.stderr().split("\n").filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^config error: LARK_APP_ID: no Lark app is configured/);
+    expect(lines[0]).toContain("LARK_AUTH_CONFIG");
+    expect(lines[0]).toContain("LARK_AUTH_SANDBOX=1");
+    expect(proc.stdout()).toBe(""); // No banner, no emulator.
+    expect(proc.stderr()).not.toContain("secret-db-password");
+  }, 30_000);
+
+  it("outside sandbox mode never loads the sandbox or the emulator", async () => {
+    const ownDir = await mkdtemp(join(tmpdir(), "lark-auth-e2e-app-"));
+    try {
+      const [grpcPort, httpPort] = (await freePorts(2)) as [number, number];
+      const proc = spawnService(
+        {
+          LARK_AUTH_DATA_DIR: ownDir,
+          LARK_AUTH_GRPC_PORT: String(grpcPort),
+          LARK_AUTH_HTTP_PORT: String(httpPort),
+          LARK_AUTH_BIND_HOST: "127.0.0.1",
+          LARK_APP_ID: "cli_0123456789abcdef",
+          LARK_APP_SECRET: "e2e-app-secret-value",
+          LARK_DOMAIN: "http://127.0.0.1:9",
+          LARK_AUTH_ENCRYPTION_KEYS: `k1=${Buffer.alloc(32, 2).toString("base64")}`,
+        },
+        PROBE,
+      );
+      started.push(proc);
+      await proc.waitForOutput(/"msg":"lark-auth-service listening"/, 40_000);
+      expect(proc.stdout()).not.toContain("SANDBOX");
+      expect(await proc.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+      expect(proc.stderr()).not.toContain("module loaded");
+    } finally {
+      await rm(ownDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it.skipIf(oldSystemNode() === undefined)(
+    "on an old Node, says which Node it needs in one line instead of a cryptic import error",
+    async () => {
+      const proc = spawnService({ LARK_AUTH_DATA_DIR: dataDir }, { node: oldSystemNode() });
+      started.push(proc);
+      expect(await proc.exited).toEqual({ code: 1, signal: null });
+      const lines = proc.stderr().split("\n").filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^lark-auth-service needs Node >= 22\.17, but this is Node \d+\./);
+      expect(proc.stdout()).toBe("");
+    },
+    30_000,
+  );
 
   it("refuses a bad configuration: exit 1 and one clear line naming each bad setting", async () => {
     const appSecret = "e2e-app-secret-must-never-print";

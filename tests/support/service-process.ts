@@ -28,12 +28,21 @@ export interface ServiceProcess {
   kill(): void;
 }
 
+/** How to run: another Node binary (an old one, to test the guard), extra Node flags, another entry. */
+export interface SpawnOptions {
+  readonly node?: string;
+  readonly nodeArgs?: readonly string[];
+  /** Relative to the repository root; default `src/main.ts`. */
+  readonly entry?: string;
+}
+
 /**
  * Spawns `node --import tsx src/main.ts` with only `env` (plus PATH and HOME): no LARK_* or
  * DATABASE_URL leaks in from the test runner's environment.
  */
-export function spawnService(env: Record<string, string>): ServiceProcess {
-  const child = spawn(PROJECT_NODE, ["--import", "tsx", "src/main.ts"], {
+export function spawnService(env: Record<string, string>, opts: SpawnOptions = {}): ServiceProcess {
+  const args = [...(opts.nodeArgs ?? []), "--import", "tsx", opts.entry ?? "src/main.ts"];
+  const child = spawn(opts.node ?? PROJECT_NODE, args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -70,6 +70,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LARK_APP_SECRET: "test-app-secret-value",
     LARK_DOMAIN: "http://127.0.0.1:9",
     LARK_AUTH_CALLER_KEYS: `admin=${hashCallerKey(ADMIN_KEY)}`,
+    LARK_AUTH_ENCRYPTION_KEYS: `test=${Buffer.alloc(32, 7).toString("base64")}`,
     LARK_AUTH_SHUTDOWN_GRACE_MS: "2000",
     ...env,
   });
