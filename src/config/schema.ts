@@ -137,5 +137,6 @@ export const fileSchema = z
   })
   .strict();
 
+export type Env = z.infer<typeof envSchema>;
 export type FileConfig = z.infer<typeof fileSchema>;
 export type Options = z.infer<typeof optionsSchema>;
