@@ -34,6 +34,10 @@ const RULES = {
     layers: (l) => ["store", "jobs", "emulator"].includes(l),
     why: "http/ reaches storage only through domain ports",
   },
+  jobs: {
+    layers: (l) => ["rpc", "http", "store", "lark", "events", "crypto", "emulator", "gen"].includes(l),
+    why: "jobs/ reach storage and Lark only through ports",
+  },
 };
 const GEN_ALLOWED = new Set(["rpc", "events", "app", "gen"]);
 const EMULATOR_ALLOWED = new Set(["emulator", "sandbox"]);
