@@ -59,3 +59,28 @@ export interface CardWorkStore {
    */
   fail(sessionId: string, reason: string, message: string, now: Date): Promise<boolean>;
 }
+
+/** Deletes what the retention period no longer keeps. */
+export interface RetentionStore {
+  /** Deletes up to `limit` finished sessions completed before `before` (SKIP LOCKED); returns how many. */
+  pruneSessions(before: Date, limit: number): Promise<number>;
+  /** Deletes up to `limit` events that occurred before `before`; returns how many. */
+  pruneEvents(before: Date, limit: number): Promise<number>;
+}
+
+/** A claimed device session, ready to poll. */
+export interface DevicePoll {
+  readonly sessionId: string;
+  readonly appId: string;
+  /** Opened from its sealed column by the store; never logged. */
+  readonly deviceCode: string;
+  readonly intervalSeconds: number;
+}
+
+/** Device polling bookkeeping on the session rows (`device_*` columns); claims are leases, as for cards. */
+export interface DeviceWorkStore {
+  /** Claims up to `limit` PENDING device sessions whose next poll is due at `now` (FOR UPDATE SKIP LOCKED). */
+  claimDuePolls(now: Date, leaseMs: number, limit: number): Promise<DevicePoll[]>;
+  /** Schedules the next poll at `at`, remembering a (possibly slowed down) interval. */
+  schedulePoll(sessionId: string, at: Date, intervalSeconds: number): Promise<void>;
+}

@@ -4,6 +4,7 @@
 import * as lark from "@larksuiteoapi/node-sdk";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 import type { JobsGateway } from "../../src/jobs/card-work.js";
+import type { DevicePollGateway, DevicePollResult } from "../../src/jobs/device-poller.js";
 import { MapCache, silentLogger } from "../conformance/emulator-support.js";
 
 /** The LarkError shape the jobs rely on. */
@@ -25,7 +26,10 @@ function classify(err: unknown): TestLarkError {
   return new TestLarkError(code, transient ? "transient" : "terminal");
 }
 
-export function testGateway(emulator: RunningEmulator, secrets: Map<string, string>): JobsGateway {
+export function testGateway(
+  emulator: RunningEmulator,
+  secrets: Map<string, string>,
+): JobsGateway & DevicePollGateway {
   const clients = new Map<string, lark.Client>();
   const client = (appId: string) => {
     let c = clients.get(appId);
@@ -78,6 +82,29 @@ export function testGateway(emulator: RunningEmulator, secrets: Map<string, stri
         expiresIn: body.expires_in as number,
         interval: body.interval as number,
       };
+    },
+    async pollDeviceToken(appId, deviceCode) {
+      const res = await fetch(`${emulator.url}/open-apis/authen/v2/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+          client_id: appId,
+          client_secret: secrets.get(appId),
+          device_code: deviceCode,
+        }),
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      if (res.ok && body.access_token) return { kind: "tokens", tokens: body };
+      const kinds: Record<string, DevicePollResult["kind"]> = {
+        authorization_pending: "pending",
+        slow_down: "slow_down",
+        access_denied: "denied",
+        expired_token: "expired",
+      };
+      const kind = kinds[String(body.error)];
+      if (kind && kind !== "tokens") return { kind } as DevicePollResult;
+      throw new TestLarkError(Number(body.code ?? res.status), res.status >= 500 ? "transient" : "terminal");
     },
   };
 }
