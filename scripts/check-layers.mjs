@@ -38,6 +38,10 @@ const RULES = {
     layers: (l) => !["lark", "domain", "config", "telemetry"].includes(l),
     why: "lark/ adapts Lark to domain ports; it sees domain, config types and telemetry only",
   },
+  jobs: {
+    layers: (l) => ["rpc", "http", "store", "lark", "events", "crypto", "emulator", "gen"].includes(l),
+    why: "jobs/ reach storage and Lark only through ports",
+  },
 };
 const GEN_ALLOWED = new Set(["rpc", "events", "app", "gen"]);
 const EMULATOR_ALLOWED = new Set(["emulator", "sandbox"]);
