@@ -200,7 +200,10 @@ export interface LarkGateway {
     appId: string,
     p: { redirectUri: string; scopes: readonly string[]; state: string; codeChallenge: string },
   ): string;
-  exchangeCode(appId: string, p: { code: string; redirectUri: string; codeVerifier: string }): Promise<LarkTokens>;
+  exchangeCode(
+    appId: string,
+    p: { code: string; redirectUri: string; codeVerifier: string },
+  ): Promise<LarkTokens>;
   startDeviceAuthorization(
     appId: string,
     scopes: readonly string[],

@@ -24,7 +24,9 @@ export function testSealer(keys: Record<string, Buffer> = { k1: randomBytes(32) 
       const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
       decipher.setAAD(Buffer.from(aad, "utf8"));
       decipher.setAuthTag(raw.subarray(raw.length - 16));
-      return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString("utf8");
+      return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString(
+        "utf8",
+      );
     },
   };
 }
