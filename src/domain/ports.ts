@@ -109,7 +109,7 @@ export interface AuthTx {
   lockUser(appId: string, user: UserRef): Promise<void>;
   /** The session an earlier start with this key created; locks the key so a concurrent twin waits for this one. */
   sessionByIdempotencyKey(appId: string, key: string): Promise<AuthSession | undefined>;
-  /** Sessions created for this requested user since `since` (the rate limit's count lives in the DB). */
+  /** Sessions created for this requested user after `since` (the rate limit's count lives in the DB). */
   recentStarts(appId: string, user: UserRef, since: Date): Promise<{ count: number; oldest?: Date }>;
   /** The newest PENDING session for this user (requested ref or resolved identity), locked FOR UPDATE. */
   pendingFor(appId: string, user: UserRef): Promise<AuthSession | undefined>;

@@ -82,7 +82,7 @@ async function recentStarts(
   // The window holds at most a few rows (the limit caps them), so reading their times is cheap.
   const rows = await em.find(
     AuthSessionSchema,
-    { $and: [{ appId, createTime: { $gte: since } }, sessionsRequestedFor(user)] },
+    { $and: [{ appId, createTime: { $gt: since } }, sessionsRequestedFor(user)] },
     { fields: ["createTime"], orderBy: { createTime: "asc" }, disableIdentityMap: true },
   );
   return { count: rows.length, ...(rows[0] && { oldest: rows[0].createTime }) };
