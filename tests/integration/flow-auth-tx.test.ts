@@ -190,7 +190,7 @@ describe("updateSession and events", () => {
     });
     const [event] = await t.db.em().execute("select * from auth_event where session_id = ?", [session.id]);
     expect(event).toMatchObject({ type: "CANCELLED", reason: "SUPERSEDED" });
-    expect((event?.payload as { session: unknown }).session).toMatchObject({
+    expect((event as { payload: { session: unknown } }).payload.session).toMatchObject({
       id: session.id,
       state: "CANCELLED",
       context: "resume-42",
