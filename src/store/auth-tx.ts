@@ -7,7 +7,6 @@ import { AuthSessionSchema } from "./entities/index.js";
 import { appendAuthEvent } from "./event-appender.js";
 import { activeGrantScopes, upsertSealedGrant } from "./grant-writer.js";
 import type { Sealer } from "./sealer.js";
-import { sessionFromRow } from "./session-mapper.js";
 import { SessionTx } from "./session-tx.js";
 import { storeCall } from "./store-errors.js";
 import { sessionsRequestedFor, userLockKey } from "./user-match.js";
@@ -87,6 +86,3 @@ async function recentStarts(
   );
   return { count: rows.length, ...(rows[0] && { oldest: rows[0].createTime }) };
 }
-
-/** Re-exported so tests and the integrator can read a row the way the store does. */
-export { sessionFromRow };

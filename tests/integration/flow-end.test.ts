@@ -127,6 +127,16 @@ describe("expiry sweep", () => {
   });
 });
 
+describe("concurrent sweeps", () => {
+  it("expire each due session once when three sweepers run at the same time (SKIP LOCKED)", async () => {
+    const due = await Promise.all(Array.from({ length: 6 }, () => insert()));
+    f.clock.advance(600_000);
+    await Promise.all([expireDueSessions(f, 2), expireDueSessions(f, 2), expireDueSessions(f, 2)]);
+    await expireDueSessions(f, 10);
+    for (const s of due) expect(await events(s.id)).toEqual(["EXPIRED"]);
+  });
+});
+
 describe("device poll results", () => {
   const deviceDeps = (): FinishDeps => ({
     ...f,
