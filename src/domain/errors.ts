@@ -18,6 +18,9 @@ export const DomainErrorCode = {
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
   CURSOR_EXPIRED: "CURSOR_EXPIRED",
   SHUTTING_DOWN: "SHUTTING_DOWN",
+  STATE_INVALID: "STATE_INVALID",
+  STATE_ALREADY_USED: "STATE_ALREADY_USED",
+  SESSION_CONFLICT: "SESSION_CONFLICT",
 } as const;
 
 export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
@@ -110,6 +113,10 @@ const IS_FAULT: Record<DomainErrorCode, boolean> = {
   STORE_UNAVAILABLE: true,
   CURSOR_EXPIRED: false,
   SHUTTING_DOWN: false,
+  STATE_INVALID: false,
+  STATE_ALREADY_USED: false,
+  // Two writers raced past the row lock: a bug in this service, worth an alert.
+  SESSION_CONFLICT: true,
 };
 
 /** True for anything but a DomainError whose code is a normal answer to a caller. */

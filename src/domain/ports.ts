@@ -95,3 +95,196 @@ export interface LarkGateway {
   /** `expireTime` is when Lark stops accepting the token. */
   getTenantAccessToken(appId: string): Promise<{ token: string; expireTime: Date }>;
 }
+
+// ---- The authorization flow (issue 7, design/flow.md) ----
+
+/** The event vocabulary of the log, as the contract's AuthEventType names it. */
+export type AuthEventType =
+  | "SESSION_CREATED"
+  | "AUTHORIZED"
+  | "DECLINED"
+  | "EXPIRED"
+  | "FAILED"
+  | "CANCELLED"
+  | "TOKEN_REFRESHED"
+  | "REAUTHORIZATION_REQUIRED"
+  | "AUTHORIZATION_REVOKED";
+
+/** Secrets that live beside a session row; the store seals them (AAD = `session:<id>:<field>`). */
+export interface SessionSecrets {
+  /** Hex SHA-256 of the raw OAuth state; the raw state is never stored. */
+  readonly oauthStateHash?: string;
+  /** Plaintext in, sealed by the store. */
+  readonly pkceVerifier?: string;
+  /** Plaintext in, sealed by the store. */
+  readonly deviceCode?: string;
+}
+
+/** What any replica needs to (re)build a session's card later. */
+export interface CardInputs {
+  readonly message?: string;
+  readonly privacyPolicyUrl?: string;
+  readonly descriptionStyle: "DETAILED" | "CONCISE";
+}
+
+/** An event to append; the payload is built from these fields only, so no secret can reach it. */
+export interface NewAuthEvent {
+  readonly type: AuthEventType;
+  readonly appId: string;
+  readonly sessionId?: string;
+  readonly identity?: UserIdentity;
+  /** The session as it stands after the change. */
+  readonly session?: AuthSession;
+  readonly reason?: string;
+}
+
+/** A grant to store; plaintext tokens in, sealed by the store (AAD = `grant:<app>:<open_id>:access|refresh`). */
+export interface GrantWrite {
+  readonly appId: string;
+  readonly identity: UserIdentity;
+  readonly scopes: readonly string[];
+  readonly accessToken: string;
+  readonly accessExpireTime: Date;
+  readonly refreshToken: string;
+  readonly refreshExpireTime?: Date;
+}
+
+/**
+ * What a state change does to the card: `schedule` asks the dispatcher to bring the card up to
+ * date; `synced` says the change's own answer already shows the new state (a card action answered inline).
+ */
+export type CardFollowUp = "schedule" | "synced";
+
+/** One transaction. Every method runs on the transaction's connection. */
+export interface AuthTx {
+  /** Serialises every start for one (app, user) across replicas (pg_advisory_xact_lock). */
+  lockUser(appId: string, user: UserRef): Promise<void>;
+  /** The session an earlier start with this key created; locks the key so a concurrent twin waits for this one. */
+  sessionByIdempotencyKey(appId: string, key: string): Promise<AuthSession | undefined>;
+  /** Sessions created for this requested user after `since` (the rate limit's count lives in the DB). */
+  recentStarts(appId: string, user: UserRef, since: Date): Promise<{ count: number; oldest?: Date }>;
+  /** The newest PENDING session for this user (requested ref or resolved identity), locked FOR UPDATE. */
+  pendingFor(appId: string, user: UserRef): Promise<AuthSession | undefined>;
+  /** Scopes of the user's ACTIVE grant, or undefined without one. */
+  grantScopes(appId: string, user: UserRef): Promise<readonly string[] | undefined>;
+  insertSession(session: AuthSession, card: CardInputs, secrets: SessionSecrets): Promise<void>;
+  /** SELECT ... FOR UPDATE by id; undefined for an unknown (or malformed) id. */
+  lockSession(id: string): Promise<AuthSession | undefined>;
+  /** The chat the session's card was delivered to, when known (who may act on the card). */
+  cardChatId(sessionId: string): Promise<string | undefined>;
+  /**
+   * Atomically marks the state used: the session if the hash matched an unused state (now locked),
+   * "used" if it matched a used one, undefined when no session has it.
+   */
+  consumeState(stateHash: string): Promise<{ session: AuthSession } | "used" | undefined>;
+  /** Undoes consumeState after a transient failure so the user can try again. */
+  releaseState(sessionId: string): Promise<void>;
+  openSecrets(sessionId: string): Promise<{ pkceVerifier?: string; deviceCode?: string }>;
+  /** Pending sessions past their expiry, oldest first, locked (SKIP LOCKED: replicas split the work). */
+  claimExpired(now: Date, limit: number): Promise<readonly AuthSession[]>;
+  /**
+   * Compare-and-set on the row's version as this transaction read it (the session must have been
+   * read in this transaction); throws SESSION_CONFLICT if another writer changed it first.
+   */
+  updateSession(session: AuthSession, card?: CardFollowUp): Promise<void>;
+  upsertGrant(grant: GrantWrite): Promise<void>;
+  /** Call it LAST in the transaction: it takes the event-log lock until commit. */
+  appendEvent(event: NewAuthEvent): Promise<void>;
+}
+
+/** Runs work in one database transaction: committed when it resolves, rolled back when it throws. */
+export interface AuthUnitOfWork {
+  run<T>(work: (tx: AuthTx) => Promise<T>): Promise<T>;
+}
+
+/** The randomness and hashing the flow needs (node:crypto in src/crypto/flow-crypto.ts). */
+export interface FlowCrypto {
+  /** `bytes` bytes from a CSPRNG, base64url (state: 32 bytes; PKCE verifier: 32 bytes -> 43 chars). */
+  randomToken(bytes: number): string;
+  sha256Hex(value: string): string;
+  /** The S256 PKCE challenge of `verifier`, base64url. */
+  pkceChallenge(verifier: string): string;
+  uuid(): string;
+}
+
+/** Wakes the card dispatcher for a session (a new card, or the card must now show the final state). */
+export interface CardQueue {
+  notify(appId: string, sessionId: string): void;
+}
+
+/** The one logging call the flow makes: a problem an operator must fix (never a secret in it). */
+export interface FlowLogger {
+  error(fields: Readonly<Record<string, string>>, message: string): void;
+}
+
+/** How Lark names the receiver of a message. */
+export type ReceiverIdType = "open_id" | "user_id" | "union_id" | "email";
+
+/** A user token pair as Lark answers it. */
+export interface LarkTokens {
+  readonly accessToken: string;
+  readonly refreshToken?: string;
+  /** Seconds. */
+  readonly expiresIn: number;
+  readonly refreshExpiresIn?: number;
+  /** Space-separated granted scopes. */
+  readonly scope: string;
+}
+
+/** What one device-token poll learned. */
+export type DevicePollResult =
+  | { readonly kind: "tokens"; readonly tokens: LarkTokens }
+  | { readonly kind: "pending" }
+  | { readonly kind: "slow_down" }
+  | { readonly kind: "denied" }
+  | { readonly kind: "expired" };
+
+/** Lark, as the flow uses it (implemented with the node-sdk in src/lark/). Failures throw LarkError. */
+export interface LarkGateway {
+  sendCard(
+    appId: string,
+    receiver: { type: ReceiverIdType; id: string },
+    card: object,
+    uuid?: string,
+  ): Promise<{ messageId: string; chatId?: string }>;
+  updateCard(appId: string, messageId: string, card: object): Promise<void>;
+  buildAuthorizeUrl(
+    appId: string,
+    p: { redirectUri: string; scopes: readonly string[]; state: string; codeChallenge: string },
+  ): string;
+  exchangeCode(
+    appId: string,
+    p: { code: string; redirectUri: string; codeVerifier: string },
+  ): Promise<LarkTokens>;
+  startDeviceAuthorization(
+    appId: string,
+    scopes: readonly string[],
+  ): Promise<{
+    deviceCode: string;
+    userCode: string;
+    verificationUri: string;
+    verificationUriComplete: string;
+    expiresIn: number;
+    interval: number;
+  }>;
+  pollDeviceToken(appId: string, deviceCode: string): Promise<DevicePollResult>;
+  getUserInfo(appId: string, accessToken: string): Promise<UserIdentity>;
+}
+
+/**
+ * A failed Lark call. `transient` means the same call may succeed later (5xx, 20050, 20072, network);
+ * `terminal` means it will not. The message is safe: no token, code or secret.
+ */
+export class LarkError extends Error {
+  override readonly name = "LarkError";
+
+  constructor(
+    readonly code: number,
+    readonly kind: "terminal" | "transient",
+    message: string,
+    readonly httpStatus?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -25,6 +25,9 @@ const STATUS: Record<DomainErrorCode, Code> = {
   STORE_UNAVAILABLE: Code.Unavailable,
   CURSOR_EXPIRED: Code.OutOfRange,
   SHUTTING_DOWN: Code.Unavailable,
+  STATE_INVALID: Code.InvalidArgument,
+  STATE_ALREADY_USED: Code.FailedPrecondition,
+  SESSION_CONFLICT: Code.Aborted,
 };
 
 /** Transport outcomes that are not faults of this service and keep their own status. */

@@ -11,6 +11,9 @@ export const USER_ID_KINDS = [
   "email",
 ] as const satisfies readonly UserIdKind[];
 
+/** How much the card says about each requested permission. */
+export const CARD_DESCRIPTION_STYLES = ["DETAILED", "CONCISE"] as const;
+
 /**
  * One attempt to obtain a user's consent. The checks encode the state machine's invariants, so a
  * buggy writer gets an error instead of a row the domain cannot read back.
@@ -51,6 +54,20 @@ export const AuthSessionSchema = defineEntity({
     pkceVerifierKeyId: p.text().nullable(),
     deviceCodeSealed: p.blob().nullable().hidden().lazy(),
     deviceCodeKeyId: p.text().nullable(),
+    /** Set when the callback claims the state: a second callback with it finds it used (single use). */
+    oauthStateUsedTime: p.datetime().nullable(),
+    // What a replica needs to (re)build the card later, and the card's delivery bookkeeping.
+    cardMessage: p.text().nullable(),
+    cardPrivacyUrl: p.text().nullable(),
+    cardDescriptionStyle: p.enum(CARD_DESCRIPTION_STYLES).default("DETAILED"),
+    cardChatId: p.text().nullable(),
+    /** The state the delivered card shows; the dispatcher updates the card while it differs from `state`. */
+    cardSyncedState: p.enum(SESSION_STATES).nullable(),
+    cardAttempts: p.integer().default(0),
+    /** When the dispatcher should next work on the card; null = nothing to do. */
+    cardNextAttemptTime: p.datetime().nullable(),
+    deviceIntervalSeconds: p.integer().nullable(),
+    deviceNextPollTime: p.datetime().nullable(),
     /** Optimistic concurrency: every state change is a compare-and-set on this column. */
     version: p.integer().version(),
   },
@@ -83,6 +100,11 @@ export const AuthSessionSchema = defineEntity({
       name: "auth_session_device_sealed_with_key",
       expression: "(device_code_sealed is null) = (device_code_key_id is null)",
     },
+    { name: "auth_session_card_attempts_non_negative", expression: "card_attempts >= 0" },
+    {
+      name: "auth_session_device_interval_positive",
+      expression: "device_interval_seconds is null or device_interval_seconds > 0",
+    },
   ],
   indexes: [
     // ListAuthSessions: keyset pagination, newest first.
@@ -103,6 +125,18 @@ export const AuthSessionSchema = defineEntity({
     },
     // The expiry sweeper scans only pending rows, oldest deadline first.
     { name: "auth_session_pending_expire_idx", properties: ["expireTime"], where: "state = 'PENDING'" },
+    // The card dispatcher claims due card work, oldest first.
+    {
+      name: "auth_session_card_work_idx",
+      properties: ["cardNextAttemptTime"],
+      where: "card_next_attempt_time is not null",
+    },
+    // The device poller claims pending device sessions whose next poll is due.
+    {
+      name: "auth_session_device_poll_idx",
+      properties: ["deviceNextPollTime"],
+      where: "state = 'PENDING' and flow = 'DEVICE'",
+    },
   ],
   uniques: [
     {

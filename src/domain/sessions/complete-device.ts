@@ -1,0 +1,33 @@
+import type { DevicePollResult } from "../ports.js";
+import { endPending, type FinishDeps, finishWithTokens, notFound } from "./finish-with-tokens.js";
+import { type AuthSession, isPending } from "./session.js";
+
+/**
+ * What one device-token poll means for the session (called by the device poller): tokens finish it
+ * like a redirect; a denial declines it; an expired device code fails it; pending and slow_down
+ * change nothing here (the poller owns the polling interval). A session that already ended stays as it is.
+ */
+export async function completeDevice(
+  deps: FinishDeps,
+  sessionId: string,
+  poll: DevicePollResult,
+): Promise<AuthSession> {
+  const session = await deps.uow.run((tx) => tx.lockSession(sessionId));
+  if (!session) throw notFound(sessionId);
+  if (!isPending(session)) return session;
+  switch (poll.kind) {
+    case "pending":
+    case "slow_down":
+      return session;
+    case "tokens":
+      return finishWithTokens(deps, session, poll.tokens);
+    case "denied":
+      return endPending(deps, sessionId, { state: "DECLINED" });
+    case "expired":
+      return endPending(deps, sessionId, {
+        state: "FAILED",
+        reason: "DEVICE_CODE_EXPIRED",
+        message: "the device code expired before the user authorized",
+      });
+  }
+}

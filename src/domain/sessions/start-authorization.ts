@@ -1,0 +1,205 @@
+import { assertCan, type Caller } from "../callers.js";
+import { DomainError, DomainErrorCode } from "../errors.js";
+import type {
+  AuthTx,
+  AuthUnitOfWork,
+  CardInputs,
+  CardQueue,
+  Clock,
+  FlowCrypto,
+  LarkGateway,
+  NewAuthEvent,
+  SessionSecrets,
+} from "../ports.js";
+import type { UserRef } from "../users.js";
+import { covers, union, withOfflineAccess } from "./scopes.js";
+import type { AuthFlow, AuthSession } from "./session.js";
+import { applyFinish, EXPIRED, isPastExpiry } from "./transitions.js";
+
+/** An app as the flow sees it: which OAuth flow its users go through. */
+export interface FlowApp {
+  readonly appId: string;
+  readonly flow: AuthFlow;
+}
+
+/** Settings of the start, from configuration. */
+export interface StartPolicy {
+  readonly sessionTtlMs: number;
+  /** Sessions one (app, user) may start per rolling minute, across every replica. */
+  readonly startsPerMinute: number;
+  /** `${publicUrl}/oauth/callback`: where Lark sends the browser back (redirect flow). */
+  readonly redirectUri: string;
+}
+
+export interface StartDeps {
+  readonly apps: { find(appId: string): FlowApp | undefined };
+  readonly uow: AuthUnitOfWork;
+  readonly lark: Pick<LarkGateway, "buildAuthorizeUrl">;
+  readonly crypto: FlowCrypto;
+  readonly clock: Clock;
+  readonly cards: CardQueue;
+  readonly policy: StartPolicy;
+}
+
+export interface StartAuthorizationInput extends Partial<CardInputs> {
+  readonly appId: string;
+  readonly user: UserRef;
+  readonly scopes: readonly string[];
+  readonly force?: boolean;
+  readonly idempotencyKey?: string;
+  readonly context?: string;
+}
+
+/** The session the user will see a card for (absent when a grant already covers the scopes). */
+export interface StartAuthorizationResult {
+  readonly session?: AuthSession;
+  readonly alreadyAuthorized: boolean;
+}
+
+interface Outcome {
+  readonly result: StartAuthorizationResult;
+  /** Sessions whose card must be sent or brought up to date once the transaction commits. */
+  readonly cards: readonly string[];
+}
+
+const RATE_WINDOW_MS = 60_000;
+
+/**
+ * StartAuthorization: app → permission → in one transaction under the user's lock: idempotency hit →
+ * grant covers → pending covers → rate limit → supersede → new session → events; then wake the cards.
+ */
+export async function startAuthorization(
+  deps: StartDeps,
+  caller: Caller,
+  input: StartAuthorizationInput,
+): Promise<StartAuthorizationResult> {
+  const app = deps.apps.find(input.appId);
+  if (!app) {
+    throw new DomainError(DomainErrorCode.APP_NOT_FOUND, `app ${input.appId} is not configured`, {
+      metadata: { app_id: input.appId },
+    });
+  }
+  assertCan(caller, "auth:start", app.appId);
+  const outcome = await deps.uow.run((tx) => decide(deps, tx, app, input));
+  for (const id of outcome.cards) deps.cards.notify(app.appId, id);
+  return outcome.result;
+}
+
+async function decide(
+  deps: StartDeps,
+  tx: AuthTx,
+  app: FlowApp,
+  input: StartAuthorizationInput,
+): Promise<Outcome> {
+  const now = deps.clock.now();
+  const scopes = withOfflineAccess(input.scopes);
+  await tx.lockUser(app.appId, input.user);
+  const earlier = input.idempotencyKey && (await tx.sessionByIdempotencyKey(app.appId, input.idempotencyKey));
+  if (earlier) return { result: { session: earlier, alreadyAuthorized: false }, cards: [] };
+  if (!input.force && (await grantCovers(tx, app.appId, input.user, scopes))) {
+    return { result: { alreadyAuthorized: true }, cards: [] };
+  }
+  const events: NewAuthEvent[] = [];
+  const cards: string[] = [];
+  let pending = await tx.pendingFor(app.appId, input.user);
+  if (pending && isPastExpiry(pending, now)) {
+    // The sweeper has not reached it yet; a dead session must not be handed out as the live one.
+    events.push((await applyFinish(tx, pending, EXPIRED, now)).event);
+    cards.push(pending.id);
+    pending = undefined;
+  }
+  if (pending && covers(pending.requestedScopes, scopes)) {
+    for (const event of events) await tx.appendEvent(event);
+    return { result: { session: pending, alreadyAuthorized: false }, cards };
+  }
+  await assertUnderRateLimit(deps, tx, app.appId, input.user, now);
+  let wanted = scopes;
+  if (pending) {
+    const superseded = await applyFinish(tx, pending, SUPERSEDED, now);
+    events.push(superseded.event);
+    cards.push(pending.id);
+    wanted = union(pending.requestedScopes, scopes);
+  }
+  const created = await createSession(deps, tx, app, input, wanted, now);
+  events.push({ type: "SESSION_CREATED", appId: app.appId, sessionId: created.id, session: created });
+  cards.push(created.id);
+  // Events last: the event log's lock is held from the first insert to commit.
+  for (const event of events) await tx.appendEvent(event);
+  return { result: { session: created, alreadyAuthorized: false }, cards };
+}
+
+const SUPERSEDED = {
+  state: "CANCELLED",
+  reason: "SUPERSEDED",
+  message: "replaced by a newer request covering more scopes",
+} as const;
+
+async function grantCovers(tx: AuthTx, appId: string, user: UserRef, scopes: readonly string[]) {
+  const held = await tx.grantScopes(appId, user);
+  return held !== undefined && covers(held, scopes);
+}
+
+/** The per-(app, user) limit counts sessions in the database, so every replica shares it. */
+async function assertUnderRateLimit(deps: StartDeps, tx: AuthTx, appId: string, user: UserRef, now: Date) {
+  const since = new Date(now.getTime() - RATE_WINDOW_MS);
+  const recent = await tx.recentStarts(appId, user, since);
+  if (recent.count < deps.policy.startsPerMinute) return;
+  const oldest = recent.oldest ?? now;
+  const retryAfterMs = Math.max(1, oldest.getTime() + RATE_WINDOW_MS - now.getTime());
+  throw new DomainError(
+    DomainErrorCode.RATE_LIMITED,
+    `too many authorization requests for this user; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+    { retryAfterMs, metadata: { app_id: appId, limit: String(deps.policy.startsPerMinute) } },
+  );
+}
+
+async function createSession(
+  deps: StartDeps,
+  tx: AuthTx,
+  app: FlowApp,
+  input: StartAuthorizationInput,
+  scopes: readonly string[],
+  now: Date,
+): Promise<AuthSession> {
+  const base: AuthSession = {
+    id: deps.crypto.uuid(),
+    appId: app.appId,
+    user: input.user,
+    state: "PENDING",
+    flow: app.flow,
+    requestedScopes: scopes,
+    createTime: now,
+    expireTime: new Date(now.getTime() + deps.policy.sessionTtlMs),
+    ...(input.context !== undefined && input.context !== "" && { context: input.context }),
+    ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
+  };
+  // Device sessions get their verification URL from the dispatcher, which calls Lark outside this transaction.
+  const { session, secrets } =
+    app.flow === "REDIRECT" ? withRedirect(deps, base) : { session: base, secrets: {} };
+  const card: CardInputs = {
+    descriptionStyle: input.descriptionStyle ?? "DETAILED",
+    ...(input.message && { message: input.message }),
+    ...(input.privacyPolicyUrl && { privacyPolicyUrl: input.privacyPolicyUrl }),
+  };
+  await tx.insertSession(session, card, secrets);
+  return session;
+}
+
+/** A fresh single-use state (stored only hashed) and a PKCE pair (verifier sealed by the store). */
+function withRedirect(
+  deps: StartDeps,
+  session: AuthSession,
+): { session: AuthSession; secrets: SessionSecrets } {
+  const state = deps.crypto.randomToken(32);
+  const verifier = deps.crypto.randomToken(32);
+  const authorizeUrl = deps.lark.buildAuthorizeUrl(session.appId, {
+    redirectUri: deps.policy.redirectUri,
+    scopes: session.requestedScopes,
+    state,
+    codeChallenge: deps.crypto.pkceChallenge(verifier),
+  });
+  return {
+    session: { ...session, authorizeUrl },
+    secrets: { oauthStateHash: deps.crypto.sha256Hex(state), pkceVerifier: verifier },
+  };
+}
