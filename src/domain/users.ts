@@ -19,3 +19,17 @@ export interface UserIdentity {
   readonly mobile?: string;
   readonly avatarUrl?: string;
 }
+
+/** True when `identity` is the user `ref` names (by the identifier kind the ref uses; emails case-insensitively). */
+export function identityMatches(ref: UserRef, identity: UserIdentity): boolean {
+  switch (ref.kind) {
+    case "open_id":
+      return identity.openId === ref.value;
+    case "user_id":
+      return identity.userId === ref.value;
+    case "union_id":
+      return identity.unionId === ref.value;
+    case "email":
+      return identity.email?.toLowerCase() === ref.value.toLowerCase();
+  }
+}

@@ -145,11 +145,11 @@ describe("device poll results", () => {
 
   it("leaves pending on pending/slow_down, declines on denial, fails on an expired device code", async () => {
     const waiting = await insert({ flow: "DEVICE" });
-    expect((await completeDevice(deviceDeps(), waiting.id, { kind: "pending" })).state).toBe("PENDING");
-    expect((await completeDevice(deviceDeps(), waiting.id, { kind: "slow_down" })).state).toBe("PENDING");
-    expect((await completeDevice(deviceDeps(), waiting.id, { kind: "denied" })).state).toBe("DECLINED");
+    expect((await completeDevice(deviceDeps(), waiting.id, { status: "pending" })).state).toBe("PENDING");
+    expect((await completeDevice(deviceDeps(), waiting.id, { status: "slow_down" })).state).toBe("PENDING");
+    expect((await completeDevice(deviceDeps(), waiting.id, { status: "denied" })).state).toBe("DECLINED");
     const late = await insert({ flow: "DEVICE" });
-    expect(await completeDevice(deviceDeps(), late.id, { kind: "expired" })).toMatchObject({
+    expect(await completeDevice(deviceDeps(), late.id, { status: "expired" })).toMatchObject({
       state: "FAILED",
       failureReason: "DEVICE_CODE_EXPIRED",
     });
@@ -158,8 +158,8 @@ describe("device poll results", () => {
   it("fails OFFLINE_ACCESS_MISSING and reports it when tokens come without a refresh token", async () => {
     const session = await insert({ flow: "DEVICE" });
     const done = await completeDevice(deviceDeps(), session.id, {
-      kind: "tokens",
-      tokens: { accessToken: "eyJsecret-access", expiresIn: 7200, scope: "offline_access" },
+      status: "authorized",
+      tokens: { accessToken: "eyJsecret-access", expiresIn: 7200, scopes: ["offline_access"] },
     });
     expect(done).toMatchObject({ state: "FAILED", failureReason: "OFFLINE_ACCESS_MISSING" });
     expect(f.log.lines.at(-1)?.fields).toEqual({ app_id: session.appId, session_id: session.id });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createFlowCrypto } from "../../src/crypto/flow-crypto.js";
-import { covers, parseScopeString, union, withOfflineAccess } from "../../src/domain/sessions/scopes.js";
+import { covers, union, withOfflineAccess } from "../../src/domain/sessions/scopes.js";
 
 describe("FlowCrypto", () => {
   const crypto = createFlowCrypto();
@@ -31,6 +31,5 @@ describe("scopes", () => {
     expect(covers(["a", "b", "offline_access"], ["b", "offline_access"])).toBe(true);
     expect(covers(["a"], ["a", "b"])).toBe(false);
     expect(union(["a", "b"], ["b", "c"])).toEqual(["a", "b", "c"]);
-    expect(parseScopeString(" a  b\tc ")).toEqual(["a", "b", "c"]);
   });
 });

@@ -1,4 +1,4 @@
-import type { DevicePollResult } from "../ports.js";
+import type { LarkDevicePoll } from "../ports.js";
 import { endPending, type FinishDeps, finishWithTokens, notFound } from "./finish-with-tokens.js";
 import { type AuthSession, isPending } from "./session.js";
 
@@ -10,16 +10,16 @@ import { type AuthSession, isPending } from "./session.js";
 export async function completeDevice(
   deps: FinishDeps,
   sessionId: string,
-  poll: DevicePollResult,
+  poll: LarkDevicePoll,
 ): Promise<AuthSession> {
   const session = await deps.uow.run((tx) => tx.lockSession(sessionId));
   if (!session) throw notFound(sessionId);
   if (!isPending(session)) return session;
-  switch (poll.kind) {
+  switch (poll.status) {
     case "pending":
     case "slow_down":
       return session;
-    case "tokens":
+    case "authorized":
       return finishWithTokens(deps, session, poll.tokens);
     case "denied":
       return endPending(deps, sessionId, { state: "DECLINED" });

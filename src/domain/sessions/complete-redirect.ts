@@ -1,5 +1,6 @@
 import { DomainError, DomainErrorCode, invalidArgument } from "../errors.js";
-import { type AuthTx, type FlowCrypto, LarkError, type LarkGateway, type LarkTokens } from "../ports.js";
+import { LarkError } from "../lark-error.js";
+import type { AuthTx, FlowCrypto, LarkGateway, LarkUserTokens } from "../ports.js";
 import { endPending, type FinishDeps, finishWithTokens } from "./finish-with-tokens.js";
 import { type AuthSession, isPending } from "./session.js";
 import { commitFinish, EXPIRED, type Finish, isPastExpiry } from "./transitions.js";
@@ -32,7 +33,7 @@ export async function completeRedirect(
     });
   }
   const { session, verifier } = claim;
-  let tokens: LarkTokens;
+  let tokens: LarkUserTokens;
   try {
     tokens = await deps.lark.exchangeCode(session.appId, {
       code: input.code,

@@ -1,7 +1,6 @@
 import { DomainError, DomainErrorCode } from "../errors.js";
-import type { AuthUnitOfWork, CardQueue, Clock, FlowLogger, LarkGateway, LarkTokens } from "../ports.js";
+import type { AuthUnitOfWork, CardQueue, Clock, FlowLogger, LarkGateway, LarkUserTokens } from "../ports.js";
 import { identityMatches, type UserIdentity } from "../users.js";
-import { parseScopeString } from "./scopes.js";
 import { type AuthSession, isPending } from "./session.js";
 import { commitFinish, type Finish } from "./transitions.js";
 
@@ -22,7 +21,7 @@ export interface FinishDeps {
 export async function finishWithTokens(
   deps: FinishDeps,
   session: AuthSession,
-  tokens: LarkTokens,
+  tokens: LarkUserTokens,
 ): Promise<AuthSession> {
   if (!tokens.refreshToken) {
     deps.log.error(
@@ -46,13 +45,13 @@ async function authorize(
   deps: FinishDeps,
   sessionId: string,
   identity: UserIdentity,
-  tokens: LarkTokens & { refreshToken: string },
+  tokens: LarkUserTokens & { refreshToken: string },
 ): Promise<AuthSession> {
   const now = deps.clock.now();
   const done = await deps.uow.run(async (tx) => {
     const current = await tx.lockSession(sessionId);
     assertStillPending(current, sessionId);
-    const granted = parseScopeString(tokens.scope);
+    const granted = tokens.scopes;
     await tx.upsertGrant({
       appId: current.appId,
       identity,

@@ -16,8 +16,3 @@ export function covers(held: readonly string[], wanted: readonly string[]): bool
   const set = new Set(held);
   return wanted.every((s) => set.has(s));
 }
-
-/** Lark's space-separated scope string as a list. */
-export function parseScopeString(scope: string): string[] {
-  return scope.split(/\s+/).filter((s) => s.length > 0);
-}

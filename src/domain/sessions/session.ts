@@ -42,3 +42,8 @@ export interface AuthSession {
 export function isSessionId(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
+
+/** True when the session can still change state. */
+export function isPending(session: AuthSession): boolean {
+  return session.state === "PENDING";
+}
