@@ -2,8 +2,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOCK_FILE } from "../../src/store/data-dir-lock.js";
 import { openDatabase } from "../../src/store/database.js";
 import { AuthSessionSchema } from "../../src/store/entities/index.js";
+import { currentOwner, formatOwner } from "../../src/store/lock-owner.js";
 import { sessionToRow } from "../../src/store/session-mapper.js";
 import { createSessionStore } from "../../src/store/session-store.js";
 import { buildSession, seedApp } from "../support/factories.js";
@@ -46,7 +48,7 @@ describe("embedded database", () => {
       await first.close();
     }
     // pid 2^22 + 1 is above Linux's pid_max, so no live process owns it.
-    await writeFile(join(dataDir, "lark-auth.lock"), "4194305\n");
+    await writeFile(join(dataDir, LOCK_FILE), formatOwner({ ...currentOwner(), pid: 4_194_305 }));
     const again = await openDatabase({ dataDir, migrate: false });
     await again.close();
   });
