@@ -81,11 +81,16 @@ describe("embedded database", () => {
       const held = new Promise<void>((resolve) => {
         release = resolve;
       });
+      let began = () => {};
+      const inside = new Promise<void>((resolve) => {
+        began = resolve;
+      });
       const tx = db.em().transactional(async (em) => {
         await em.execute("select 1");
+        began();
         await held;
       });
-      await new Promise((r) => setTimeout(r, 50));
+      await inside;
       expect(await db.ping(300)).toBe(false);
       release();
       await tx;

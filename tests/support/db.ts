@@ -5,8 +5,8 @@ import { type Database, type DatabaseOptions, openDatabase } from "../../src/sto
 /** A migrated database of its own for one test file, and how to get rid of it. */
 export interface TestDatabase {
   readonly db: Database;
-  /** The PostgreSQL URL of the fresh database (real server only; embedded runs have none). */
-  readonly url?: string;
+  /** A URL for connections of one's own: the fresh PostgreSQL database, or the embedded server's private socket. */
+  readonly url: string;
   close(): Promise<void>;
 }
 
@@ -26,7 +26,7 @@ export async function createTestDatabase(
   const server = testServerUrl();
   if (server === undefined) {
     const db = await openDatabase(options);
-    return { db, close: () => db.close() };
+    return { db, url: db.url, close: () => db.close() };
   }
   const name = `lark_auth_test_${randomBytes(6).toString("hex")}`;
   await adminQuery(server, `create database "${name}"`);
