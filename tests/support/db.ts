@@ -60,6 +60,7 @@ export interface PgClient {
   connect(): Promise<void>;
   query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
+  on(event: "error", listener: (err: Error) => void): unknown;
 }
 type PgModule = { Client: new (config: { connectionString: string }) => PgClient };
 const pg = createRequire(import.meta.url)("pg") as PgModule;
@@ -67,6 +68,9 @@ const pg = createRequire(import.meta.url)("pg") as PgModule;
 /** A plain, connected `pg` client: for tests that need a connection of their own (locks, transactions). */
 export async function connectRaw(url: string): Promise<PgClient> {
   const client = new pg.Client({ connectionString: url });
+  // A test may cut this connection on purpose (closing the database, dropping it): the
+  // queries in flight reject; without a listener the idle client's error would crash the run.
+  client.on("error", () => {});
   await client.connect();
   return client;
 }
