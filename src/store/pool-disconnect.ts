@@ -7,6 +7,7 @@ interface PgClient {
   connect(): Promise<void>;
   query(sql: string, params?: unknown[]): Promise<unknown>;
   end(): Promise<void>;
+  on(event: "error", listener: (err: Error) => void): unknown;
 }
 
 /** The parts of a `pg-pool` Pool a forced close needs: every client it made, checked out or idle. */
@@ -30,6 +31,8 @@ export async function disconnectPool(
   deadline: number,
 ): Promise<void> {
   const clients = [...pool._clients];
+  // Cut on purpose: their "terminated" errors are expected, and must not surface as uncaught.
+  for (const client of clients) client.on("error", () => {});
   const pids = clients.map((c) => c.processID).filter((pid): pid is number => pid !== null);
   if (terminateBackends && pids.length > 0) await withDeadline(terminate(pool, pids), deadline);
   for (const client of clients) client.connection.stream.destroy();
@@ -37,6 +40,8 @@ export async function disconnectPool(
 
 async function terminate(pool: PgPool, pids: number[]): Promise<void> {
   const admin = new pool.Client({ ...pool.options, connectionTimeoutMillis: 1_000 });
+  // Destroyed below without a goodbye, which pg reports as an error event.
+  admin.on("error", () => {});
   try {
     await admin.connect();
     await admin.query("select pg_terminate_backend(pid) from unnest($1::int[]) as pid", [pids]);
