@@ -1,6 +1,8 @@
 import { type EntityManager, MikroORM } from "@mikro-orm/postgresql";
+import { withDeadline } from "./deadline.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.js";
 import { ormOptions } from "./orm-config.js";
+import { disconnectPool, type PgPool } from "./pool-disconnect.js";
 
 /** How to reach the database; see openDatabase. */
 export interface DatabaseOptions {
@@ -21,6 +23,11 @@ export interface Database {
   readonly orm: MikroORM;
   readonly mode: "postgres" | "embedded";
   /**
+   * A URL any `pg` client can connect to: the one given, or the embedded server's private Unix
+   * socket (`?host=<dir>`). For tools and tests that need a connection of their own.
+   */
+  readonly url: string;
+  /**
    * A fresh EntityManager fork: one per unit of work, never shared across requests. Inside
    * `em.transactional(...)`, do all database work through that transaction's `em`: on the embedded
    * database an open transaction holds back every other connection, so awaiting work on another
@@ -33,9 +40,16 @@ export interface Database {
   migrationsPending(): Promise<number>;
   /** Applies pending migrations (one process at a time on PostgreSQL); returns their names. */
   migrate(): Promise<string[]>;
-  /** Closes the pool and, embedded, the socket server and PGlite; safe to call twice. */
-  close(): Promise<void>;
+  /**
+   * Closes the pool and, embedded, the socket server and PGlite; resolves within `timeoutMs`
+   * (default 5000) even while a transaction is held open or a statement waits on a lock: after
+   * half the time our own connections are cut (backends terminated on PostgreSQL), which rolls
+   * their transactions back. Safe to call twice (the first call's limit applies).
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 const DEFAULT_POOL_SIZE = 10;
 /**
@@ -61,16 +75,22 @@ export async function openDatabase(opts: DatabaseOptions = {}): Promise<Database
   );
   const embedded = opts.url === undefined ? await startEmbeddedPostgres(opts.dataDir, poolSize) : undefined;
   const url = opts.url ?? (embedded as EmbeddedPostgres).url;
+  const socketDir = embedded?.connection.host;
+  let pool: PgPool | undefined;
+  const onPool = (p: unknown) => {
+    pool = p as PgPool;
+  };
   let orm: MikroORM | undefined;
   try {
-    orm = await MikroORM.init(ormOptions({ url, poolSize, logger: opts.logger }));
+    orm = await MikroORM.init(ormOptions({ url, poolSize, logger: opts.logger, socketDir, onPool }));
     if (opts.migrate !== false) await migrateLatest(orm, mode);
   } catch (err) {
     await orm?.close(true);
     await embedded?.close();
     throw err;
   }
-  return createHandle(orm, mode, embedded);
+  const handle: Handle = { orm, mode, url, embedded, pool: () => pool };
+  return createHandle(handle);
 }
 
 /**
@@ -106,26 +126,49 @@ async function ping(orm: MikroORM, timeoutMs: number): Promise<boolean> {
   }
 }
 
-function createHandle(
-  orm: MikroORM,
-  mode: Database["mode"],
-  embedded: EmbeddedPostgres | undefined,
-): Database {
+/** What an open database is made of. */
+interface Handle {
+  readonly orm: MikroORM;
+  readonly mode: Database["mode"];
+  readonly url: string;
+  readonly embedded: EmbeddedPostgres | undefined;
+  /** The driver's pool, once MikroORM created it. */
+  pool(): PgPool | undefined;
+}
+
+/**
+ * Closes in three bounded steps: the pool closes gracefully (idle clients go, released ones follow);
+ * at half the limit whatever is still checked out is cut off (disconnectPool); the embedded server
+ * and PGlite then get the rest of the time. The ORM's own close may never settle after a cut (pg-pool
+ * waits for releases that a stuck caller never makes); nothing of ours is left open by then.
+ */
+async function closeWithin(h: Handle, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  const ormClosed = h.orm.close(true);
+  const pool = h.pool();
+  if (!(await withDeadline(ormClosed, start + timeoutMs / 2)) && pool !== undefined) {
+    const cutBy = start + (timeoutMs * 3) / 4;
+    await disconnectPool(pool, h.mode === "postgres", cutBy);
+    await withDeadline(ormClosed, cutBy);
+  }
+  await h.embedded?.close(start + timeoutMs);
+}
+
+function createHandle(h: Handle): Database {
+  const { orm, mode, url } = h;
   let closing: Promise<void> | undefined;
   return {
     orm,
     mode,
+    url,
     em: () => orm.em.fork(),
     ping: (timeoutMs = 2000) => ping(orm, timeoutMs),
     async migrationsPending() {
       return (await orm.migrator.getPending()).length;
     },
     migrate: () => migrateLatest(orm, mode),
-    close() {
-      closing ??= (async () => {
-        await orm.close(true);
-        await embedded?.close();
-      })();
+    close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS) {
+      closing ??= closeWithin(h, timeoutMs);
       return closing;
     },
   };

@@ -11,6 +11,10 @@ export interface OrmSettings {
   readonly url: string;
   readonly poolSize: number;
   readonly logger?: (msg: string) => void;
+  /** A Unix socket directory to connect through instead of the URL's host (the embedded database). */
+  readonly socketDir?: string;
+  /** Receives the driver's `pg` pool once created (a forced close needs its clients). */
+  readonly onPool?: (pool: unknown) => void;
 }
 
 /**
@@ -21,6 +25,9 @@ export interface OrmSettings {
 export function ormOptions(settings: OrmSettings): Options {
   return defineConfig({
     clientUrl: settings.url,
+    // MikroORM reads host and port from the URL itself and would drop `?host=`.
+    ...(settings.socketDir === undefined ? {} : { host: settings.socketDir }),
+    driverOptions: { onPoolCreated: (pool: unknown) => settings.onPool?.(pool) },
     entities: ENTITIES,
     extensions: [Migrator],
     pool: { min: 0, max: settings.poolSize },

@@ -28,9 +28,14 @@ export async function storeCall<T>(operation: string, run: () => Promise<T>): Pr
 /** SQLSTATEs meaning "the server is not there for you right now", not "your statement is wrong". */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 const UNAVAILABLE_SOCKET = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE"]);
+/** `pg` reports a connection lost under an idle or in-transaction client with these, and no code. */
+const LOST_CONNECTION =
+  /^(Connection terminated( unexpectedly)?|Client (has encountered a connection error|was closed) and is not queryable)$/;
 
 function isUnavailable(err: unknown): boolean {
   if (err instanceof ConnectionException) return true;
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message === "string" && LOST_CONNECTION.test(message)) return true;
   const code = (err as { code?: unknown } | null)?.code;
   // Connection exceptions (class 08), admin/crash shutdown (57P0x) and too many connections, as
   // MikroORM passes them through; socket errors come from `pg` before MikroORM wraps them.

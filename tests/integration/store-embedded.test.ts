@@ -1,12 +1,16 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOCK_FILE } from "../../src/store/data-dir-lock.js";
 import { openDatabase } from "../../src/store/database.js";
 import { AuthSessionSchema } from "../../src/store/entities/index.js";
+import { currentOwner, formatOwner } from "../../src/store/lock-owner.js";
 import { sessionToRow } from "../../src/store/session-mapper.js";
 import { createSessionStore } from "../../src/store/session-store.js";
+import { connectRaw } from "../support/db.js";
 import { buildSession, seedApp } from "../support/factories.js";
+import { bind, execute, parse, rawWire, sync } from "../support/pg-wire.js";
 
 /** The embedded default: PGlite files in a data dir, served to the same driver, surviving restarts. */
 describe("embedded database", () => {
@@ -46,7 +50,7 @@ describe("embedded database", () => {
       await first.close();
     }
     // pid 2^22 + 1 is above Linux's pid_max, so no live process owns it.
-    await writeFile(join(dataDir, "lark-auth.lock"), "4194305\n");
+    await writeFile(join(dataDir, LOCK_FILE), formatOwner({ ...currentOwner(), pid: 4_194_305 }));
     const again = await openDatabase({ dataDir, migrate: false });
     await again.close();
   });
@@ -79,11 +83,16 @@ describe("embedded database", () => {
       const held = new Promise<void>((resolve) => {
         release = resolve;
       });
+      let began = () => {};
+      const inside = new Promise<void>((resolve) => {
+        began = resolve;
+      });
       const tx = db.em().transactional(async (em) => {
         await em.execute("select 1");
+        began();
         await held;
       });
-      await new Promise((r) => setTimeout(r, 50));
+      await inside;
       expect(await db.ping(300)).toBe(false);
       release();
       await tx;
@@ -95,5 +104,65 @@ describe("embedded database", () => {
 
   it("fails to open, rather than hang, when the server is unreachable", async () => {
     await expect(openDatabase({ url: "postgres://postgres@127.0.0.1:1/none" })).rejects.toThrow();
+  });
+});
+
+/** Who can reach the embedded server: only this user, through a Unix socket in a 0700 directory. */
+describe("embedded database socket", () => {
+  /** Inodes of the TCP sockets this process listens on. */
+  async function listeningTcpInodes(): Promise<Set<string>> {
+    const inodes = new Set<string>();
+    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      const lines = (await readFile(table, "utf8").catch(() => "")).split("\n").slice(1);
+      for (const line of lines) {
+        const cols = line.trim().split(/\s+/);
+        if (cols[3] === "0A") inodes.add(cols[9] as string); // 0A: LISTEN
+      }
+    }
+    const mine = new Set<string>();
+    for (const fd of await readdir("/proc/self/fd")) {
+      const target = await readlink(`/proc/self/fd/${fd}`).catch(() => "");
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode !== undefined && inodes.has(inode)) mine.add(inode);
+    }
+    return mine;
+  }
+
+  it.skipIf(process.platform !== "linux")(
+    "listens on no TCP port, only on a socket in a 0700 directory",
+    async () => {
+      const before = await listeningTcpInodes();
+      const db = await openDatabase({ migrate: false });
+      try {
+        expect(await listeningTcpInodes()).toEqual(before);
+        const dir = new URL(db.url).searchParams.get("host") as string;
+        expect((await stat(dir)).mode & 0o777).toBe(0o700);
+        expect((await stat(join(dir, ".s.PGSQL.5432"))).isSocket()).toBe(true);
+        expect(await db.em().execute("select 1 as one")).toEqual([{ one: 1 }]);
+      } finally {
+        await db.close();
+      }
+    },
+  );
+
+  it("keeps one connection's extended-query group whole while another connection queries", async () => {
+    const db = await openDatabase({ migrate: false });
+    const other = await connectRaw(db.url);
+    const wire = await rawWire(new URL(db.url).searchParams.get("host") as string);
+    try {
+      // Parse now, Bind/Execute/Sync later: the other connection's statement must not slip in
+      // between and replace the unnamed statement this Bind refers to.
+      wire.send(parse("select 41 + 1 as v"));
+      await new Promise((r) => setTimeout(r, 100));
+      const theirs = other.query("select $1::int as v", [7]);
+      await new Promise((r) => setTimeout(r, 100));
+      wire.send(Buffer.concat([bind(), execute(), sync()]));
+      expect(await wire.untilReady()).toContain("42");
+      expect((await theirs).rows[0]?.v).toBe(7);
+    } finally {
+      wire.close();
+      await other.end();
+      await db.close();
+    }
   });
 });

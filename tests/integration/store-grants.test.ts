@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainError } from "../../src/domain/errors.js";
 import { UserGrantSchema } from "../../src/store/entities/index.js";
 import { storeCall } from "../../src/store/store-errors.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { connectRaw, createTestDatabase, type TestDatabase } from "../support/db.js";
 import { FACTORY_APP_ID, openId, seedApp } from "../support/factories.js";
 
 describe("user grants", () => {
@@ -69,16 +69,43 @@ describe("user grants", () => {
 });
 
 describe("store errors", () => {
-  it("turns an unreachable database into STORE_UNAVAILABLE and passes other errors through", async () => {
-    const terminated = Object.assign(new Error("terminating connection due to administrator command"), {
-      code: "57P01",
-    });
-    await expect(storeCall("test", () => Promise.reject(terminated))).rejects.toMatchObject({
-      code: "STORE_UNAVAILABLE",
-      cause: terminated,
-    });
-    const violation = Object.assign(new Error("duplicate key"), { code: "23505" });
-    await expect(storeCall("test", () => Promise.reject(violation))).rejects.toBe(violation);
-    await expect(storeCall("test", () => Promise.reject(violation))).rejects.not.toBeInstanceOf(DomainError);
+  it("turns a connection lost mid-transaction into STORE_UNAVAILABLE", async () => {
+    const victim = await createTestDatabase();
+    const admin = await connectRaw(victim.url);
+    let closing: Promise<void> | undefined;
+    try {
+      const outcome = storeCall("test", () =>
+        victim.db.em().transactional(async (em) => {
+          const [row] = await em.execute<{ pid: number }[]>("select pg_backend_pid() as pid");
+          if (victim.db.mode === "postgres") {
+            // The server ends our backend, as a failover or an operator would.
+            await admin.query("select pg_terminate_backend($1)", [row?.pid]);
+          } else {
+            // The embedded server goes away under us: close cuts our connection at half its limit.
+            closing = victim.db.close(400);
+            await new Promise((r) => setTimeout(r, 300));
+          }
+          await em.execute("select 1");
+        }),
+      );
+      await expect(outcome).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+    } finally {
+      await closing;
+      await admin.end().catch(() => {});
+      await victim.close();
+    }
+  });
+
+  it("passes a constraint violation through unchanged", async () => {
+    const t = await createTestDatabase();
+    try {
+      await seedApp(t.db);
+      const insert = () => t.db.em().getConnection().execute("insert into lark_app select * from lark_app");
+      const err = await storeCall("test", insert).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "23505" });
+      expect(err).not.toBeInstanceOf(DomainError);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -5,8 +5,8 @@ import { type Database, type DatabaseOptions, openDatabase } from "../../src/sto
 /** A migrated database of its own for one test file, and how to get rid of it. */
 export interface TestDatabase {
   readonly db: Database;
-  /** The PostgreSQL URL of the fresh database (real server only; embedded runs have none). */
-  readonly url?: string;
+  /** A URL for connections of one's own: the fresh PostgreSQL database, or the embedded server's private socket. */
+  readonly url: string;
   close(): Promise<void>;
 }
 
@@ -26,7 +26,7 @@ export async function createTestDatabase(
   const server = testServerUrl();
   if (server === undefined) {
     const db = await openDatabase(options);
-    return { db, close: () => db.close() };
+    return { db, url: db.url, close: () => db.close() };
   }
   const name = `lark_auth_test_${randomBytes(6).toString("hex")}`;
   await adminQuery(server, `create database "${name}"`);
@@ -60,6 +60,7 @@ export interface PgClient {
   connect(): Promise<void>;
   query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
+  on(event: "error", listener: (err: Error) => void): unknown;
 }
 type PgModule = { Client: new (config: { connectionString: string }) => PgClient };
 const pg = createRequire(import.meta.url)("pg") as PgModule;
@@ -67,6 +68,9 @@ const pg = createRequire(import.meta.url)("pg") as PgModule;
 /** A plain, connected `pg` client: for tests that need a connection of their own (locks, transactions). */
 export async function connectRaw(url: string): Promise<PgClient> {
   const client = new pg.Client({ connectionString: url });
+  // A test may cut this connection on purpose (closing the database, dropping it): the
+  // queries in flight reject; without a listener the idle client's error would crash the run.
+  client.on("error", () => {});
   await client.connect();
   return client;
 }
