@@ -73,11 +73,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // Configuration problems are for the operator, one per line; anything else keeps its stack.
-  console.error(
-    err instanceof ConfigError
-      ? err.message
-      : scrubString(err instanceof Error ? (err.stack ?? err.message) : String(err)),
-  );
+  // Configuration problems are for the operator, one line each (as `npm start` prints them); anything
+  // else keeps its stack, scrubbed (a database URL may carry a password).
+  if (err instanceof ConfigError)
+    for (const problem of err.problems) console.error(`config error: ${problem}`);
+  else console.error(scrubString(err instanceof Error ? (err.stack ?? err.message) : String(err)));
   process.exitCode = 1;
 });
