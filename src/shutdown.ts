@@ -1,7 +1,4 @@
 import type { Server } from "node:http";
-import type { DescMethod } from "@bufbuild/protobuf";
-import { shuttingDown } from "./rpc/errors.js";
-import type { GrpcServer } from "./rpc/grpc-server.js";
 
 /**
  * The two moments of a graceful shutdown, as signals the transports share:
@@ -19,35 +16,16 @@ export interface ShutdownSignals {
 const FLUSH_MS = 250;
 
 /**
- * Settles with `work`, or rejects with UNAVAILABLE (SHUTTING_DOWN) once `graceExpired` fires
- * first: a call cut at the deadline gets a status a client can act on, not a dropped socket.
+ * The gRPC port as shutdown sees it: stop accepting, wait up to `graceMs`, then cancel the rest.
+ * Structural, so this module depends on no transport and the transports depend on it.
  */
-export function untilGraceExpires<T>(work: Promise<T>, graceExpired: AbortSignal): Promise<T> {
-  if (graceExpired.aborted) return Promise.reject(shuttingDown());
-  return new Promise<T>((resolve, reject) => {
-    const cut = () => reject(shuttingDown());
-    graceExpired.addEventListener("abort", cut, { once: true });
-    work.then(
-      (value) => {
-        graceExpired.removeEventListener("abort", cut);
-        resolve(value);
-      },
-      (err: unknown) => {
-        graceExpired.removeEventListener("abort", cut);
-        reject(err);
-      },
-    );
-  });
-}
-
-/** Streams end when shutdown starts; unary calls may run until the grace period is over. */
-export function endOf(signals: ShutdownSignals, method: DescMethod): AbortSignal {
-  return method.methodKind === "unary" ? signals.graceExpired : signals.shutdown;
+export interface DrainableServer {
+  shutdown(graceMs: number): Promise<void>;
 }
 
 /** Drives a graceful shutdown of both ports; `drain` resolves once both are closed. */
 export interface ShutdownController extends ShutdownSignals {
-  drain(grpc: GrpcServer, http: Server): Promise<void>;
+  drain(grpc: DrainableServer, http: Server): Promise<void>;
 }
 
 export function createShutdownController(graceMs: number): ShutdownController {

@@ -1,9 +1,10 @@
 import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import { endOf, type ShutdownSignals, untilGraceExpires } from "../shutdown.js";
+import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 import { newCallContext } from "./call-context.js";
 import { shuttingDown, toConnectError } from "./errors.js";
+import { endOf, untilGraceExpires } from "./lifecycle.js";
 import { isStream, type Next } from "./pipeline.js";
 
 /** What the connect-node routes share with the grpc-js mount: the same pipeline. */

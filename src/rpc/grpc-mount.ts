@@ -1,10 +1,11 @@
 import { type DescMethod, type DescService, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { DomainError, DomainErrorCode } from "../domain/errors.js";
-import { endOf, type ShutdownSignals } from "../shutdown.js";
+import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 import { type CallSource, newCallContext } from "./call-context.js";
 import { shuttingDown, toErrorAnswer } from "./errors.js";
+import { endOf } from "./lifecycle.js";
 import { isStream, type Next } from "./pipeline.js";
 
 /** What every grpc-js handler shares: the pipeline, the logger and the shutdown signal. */
