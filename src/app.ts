@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { DescFile } from "@bufbuild/protobuf";
+import type { DescFile, DescMethod } from "@bufbuild/protobuf";
 import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
@@ -11,7 +11,7 @@ import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
 import { authInterceptor } from "./rpc/interceptors/auth.js";
 import { telemetryInterceptor } from "./rpc/interceptors/telemetry.js";
 import { validateInterceptor } from "./rpc/interceptors/validate.js";
-import { createPipeline, type ServiceHandlers } from "./rpc/pipeline.js";
+import { type AnyHandler, bindService, createPipeline } from "./rpc/pipeline.js";
 import { createAuthServiceHandlers } from "./rpc/services/auth-service.js";
 import { createTokenServiceHandlers } from "./rpc/services/token-service.js";
 import { type Sandbox, startSandbox } from "./sandbox.js";
@@ -44,18 +44,11 @@ export interface App {
 const SERVICES = [AuthService, TokenService] as const;
 const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_token_service];
 
-function handlersFor(
-  db: Database,
-): Map<(typeof SERVICES)[number]["methods"][number], ServiceHandlers[string]> {
-  const byService = [
-    [AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db) })],
-    [TokenService, createTokenServiceHandlers()],
-  ] as const;
-  const map = new Map();
-  for (const [service, handlers] of byService) {
-    for (const method of service.methods) map.set(method, handlers[method.localName]);
-  }
-  return map;
+function handlersFor(db: Database): Map<DescMethod, AnyHandler> {
+  return new Map([
+    ...bindService(AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db) })),
+    ...bindService(TokenService, createTokenServiceHandlers()),
+  ]);
 }
 
 function listenHttp(server: Server, host: string, port: number): Promise<number> {
