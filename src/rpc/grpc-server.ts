@@ -1,6 +1,7 @@
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import { routeGrpcLogging } from "./grpc-logging.js";
 import { addGrpcService, type GrpcMountDeps } from "./grpc-mount.js";
 import { MAX_REQUEST_BYTES } from "./pipeline.js";
 import { addReflection } from "./reflection.js";
@@ -19,6 +20,7 @@ export function createGrpcServer(
   files: readonly DescFile[],
   deps: GrpcMountDeps,
 ): GrpcServer {
+  routeGrpcLogging(deps.logger);
   const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_REQUEST_BYTES });
   const names = services.map((s) => s.typeName);
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((n) => [n, "NOT_SERVING"])));
