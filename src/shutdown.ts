@@ -12,6 +12,17 @@ export interface ShutdownSignals {
   readonly graceExpired: AbortSignal;
 }
 
+/**
+ * The reason both shutdown signals abort with, so a handler's AbortError caused by shutdown is
+ * answered UNAVAILABLE (SHUTTING_DOWN) rather than taken for a fault.
+ */
+export class ServerShuttingDown extends Error {
+  override readonly name = "ServerShuttingDown";
+  constructor() {
+    super("server is shutting down");
+  }
+}
+
 /** How long answers to cut calls get to leave before connections close. */
 const FLUSH_MS = 250;
 
@@ -38,13 +49,13 @@ export function createShutdownController(graceMs: number): ShutdownController {
     drain(grpc, http) {
       draining ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
-        shutdown.abort();
+        shutdown.abort(new ServerShuttingDown());
         // Both ports drain at once, under one deadline. Past it, calls still running are answered
         // UNAVAILABLE (SHUTTING_DOWN) by the mounts, and connections are cut FLUSH_MS later, once
         // those answers had a chance to leave.
         let cut: NodeJS.Timeout | undefined;
         const timer = setTimeout(() => {
-          graceExpired.abort();
+          graceExpired.abort(new ServerShuttingDown());
           cut = setTimeout(() => http.closeAllConnections(), FLUSH_MS);
         }, graceMs);
         try {

@@ -1,8 +1,8 @@
 import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import type { ShutdownSignals } from "../shutdown.js";
+import { ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { ServerShuttingDown, type ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
-import { newCallContext } from "./call-context.js";
+import { endedEarly, newCallContext } from "./call-context.js";
 import { shuttingDown, toConnectError } from "./errors.js";
 import { endOf, untilGraceExpires } from "./lifecycle.js";
 import { isStream, type Next } from "./pipeline.js";
@@ -14,13 +14,34 @@ export interface ConnectMountDeps {
   readonly signals: ShutdownSignals;
 }
 
+/**
+ * connect-node aborts its signal with no reason when an HTTP/1.1 client goes away (a cancel, or
+ * the client's own deadline firing first): name it, so the call ends CANCELLED or
+ * DEADLINE_EXCEEDED rather than as an anonymous AbortError.
+ */
+function namedSignal(h: HandlerContext, deadline: Date | undefined): AbortSignal {
+  const ended = new AbortController();
+  const name = () => {
+    const reason: unknown = h.signal.reason;
+    const known = reason instanceof ConnectError || reason instanceof ServerShuttingDown;
+    ended.abort(known ? reason : endedEarly(deadline));
+  };
+  if (h.signal.aborted) name();
+  else h.signal.addEventListener("abort", name, { once: true });
+  return ended.signal;
+}
+
 function contextOf(deps: ConnectMountDeps, method: DescMethod, h: HandlerContext) {
   const timeout = h.timeoutMs();
   const end = endOf(deps.signals, method);
+  const deadline = timeout === undefined ? undefined : new Date(Date.now() + timeout);
   return newCallContext({
     method,
-    source: { header: (name) => h.requestHeader.get(name) ?? undefined, signals: () => [h.signal, end] },
-    deadline: timeout === undefined ? undefined : new Date(Date.now() + timeout),
+    source: {
+      header: (name) => h.requestHeader.get(name) ?? undefined,
+      signals: () => [namedSignal(h, deadline), end],
+    },
+    deadline,
     logger: deps.logger,
   });
 }

@@ -3,7 +3,8 @@ import { anyPack, DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
-import { DomainError, DomainErrorCode } from "../domain/errors.js";
+import { DomainError, DomainErrorCode, isFault } from "../domain/errors.js";
+import { ServerShuttingDown } from "../shutdown.js";
 
 /** The ErrorInfo domain of every error this service sends. */
 export const ERROR_DOMAIN = "lark-auth";
@@ -90,7 +91,8 @@ function answer(code: Code, reason: string, message: string, details: Detail[]):
  * and safe message; anything else becomes INTERNAL with a generic message, because its
  * text may carry a secret (the caller logs the cause, redacted).
  */
-export function toErrorAnswer(err: unknown): ErrorAnswer {
+export function toErrorAnswer(thrown: unknown): ErrorAnswer {
+  const err = callOutcome(thrown);
   if (err instanceof DomainError) return answer(STATUS[err.code], err.code, err.message, detailsOf(err));
   const passThrough = err instanceof ConnectError ? PASS_THROUGH[err.code] : undefined;
   if (passThrough) return answer(passThrough.code, passThrough.reason, passThrough.message, []);
@@ -113,7 +115,8 @@ export function shuttingDown(): DomainError {
 }
 
 /** The ErrorInfo reason `err` will be answered with, without building the answer. */
-export function errorReason(err: unknown): string {
+export function errorReason(thrown: unknown): string {
+  const err = callOutcome(thrown);
   if (err instanceof DomainError) return err.code;
   return (err instanceof ConnectError && PASS_THROUGH[err.code]?.reason) || "INTERNAL";
 }
@@ -122,4 +125,38 @@ export function errorReason(err: unknown): string {
 export function toConnectError(err: unknown): ConnectError {
   const a = toErrorAnswer(err);
   return new ConnectError(a.message, a.code, undefined, a.details as never, err);
+}
+
+/** A client cancel, as the call's abort signal carries it on both transports. */
+export function clientCancelled(): ConnectError {
+  return new ConnectError("the call was cancelled by the client", Code.Canceled);
+}
+
+/** An expired deadline, as the call's abort signal carries it on both transports. */
+export function deadlineExceeded(): ConnectError {
+  return new ConnectError("the call's deadline passed", Code.DeadlineExceeded);
+}
+
+function isAbortError(err: unknown): err is Error {
+  return err instanceof Error && err.name === "AbortError";
+}
+
+/**
+ * What a call really ended with. A handler honouring its abort signal throws an AbortError
+ * (node:timers/promises, events.once, fetch) whose cause, or else the signal's own reason, says
+ * why: a client cancel, a deadline or shutdown. Those are outcomes, not faults of ours.
+ */
+export function callOutcome(err: unknown, signal?: () => AbortSignal): unknown {
+  if (err instanceof ServerShuttingDown) return shuttingDown();
+  if (!isAbortError(err)) return err;
+  if (err.cause !== undefined && err.cause !== err) return callOutcome(err.cause);
+  const s = signal?.();
+  return s?.aborted && s.reason !== err ? callOutcome(s.reason) : err;
+}
+
+/** True when `err` is a fault of this service (span error, error log), not an outcome a caller chose. */
+export function isFaultOutcome(err: unknown): boolean {
+  const outcome = callOutcome(err);
+  if (outcome instanceof ConnectError && PASS_THROUGH[outcome.code]) return false;
+  return isFault(outcome);
 }

@@ -3,8 +3,8 @@ import * as grpc from "@grpc/grpc-js";
 import { DomainError, DomainErrorCode } from "../domain/errors.js";
 import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
-import { type CallSource, newCallContext } from "./call-context.js";
-import { shuttingDown, toErrorAnswer } from "./errors.js";
+import { type CallSource, endedEarly, newCallContext } from "./call-context.js";
+import { deadlineExceeded, shuttingDown, toErrorAnswer } from "./errors.js";
 import { endOf } from "./lifecycle.js";
 import { isStream, type Next } from "./pipeline.js";
 
@@ -40,12 +40,21 @@ class GrpcCallSource implements CallSource {
     return typeof v === "string" ? v : undefined;
   }
 
-  /** The cancel listener is attached only when a handler asks for the signal (most never do). */
+  /**
+   * Attached only when a handler asks for the signal (most never do). grpc-js answers an expired
+   * deadline itself without telling the handler, so the deadline gets its own timer.
+   */
   signals(): AbortSignal[] {
-    const aborted = new AbortController();
-    if (this.call.cancelled) aborted.abort();
-    else this.call.once("cancelled", () => aborted.abort());
-    return [aborted.signal, this.end];
+    const ended = new AbortController();
+    const deadline = deadlineOf(this.call);
+    if (this.call.cancelled) ended.abort(endedEarly(deadline));
+    else this.call.once("cancelled", () => ended.abort(endedEarly(deadline)));
+    if (deadline && !ended.signal.aborted) {
+      const timer = setTimeout(() => ended.abort(deadlineExceeded()), deadline.getTime() - Date.now());
+      timer.unref();
+      ended.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    }
+    return [ended.signal, this.end];
   }
 }
 
