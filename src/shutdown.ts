@@ -27,6 +27,30 @@ export class ServerShuttingDown extends Error {
 const FLUSH_MS = 250;
 
 /**
+ * How long the HTTP port keeps listening after shutdown starts. `server.close()` destroys every
+ * keep-alive socket with no request parsed yet, including one whose request is still on the
+ * wire: the caller would see a reset. Meanwhile new calls are refused with SHUTTING_DOWN and
+ * every answer closes its connection.
+ */
+const LINGER_MS = 500;
+
+/**
+ * Stops the HTTP port after `lingerMs`, then closes each connection as soon as its last answer
+ * has left (otherwise an idle socket would hold `close()` open until its keep-alive time-out).
+ */
+function closeHttp(http: Server, lingerMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    setTimeout(() => {
+      const poll = setInterval(() => http.closeIdleConnections(), 50);
+      http.close(() => {
+        clearInterval(poll);
+        resolve();
+      });
+    }, lingerMs);
+  });
+}
+
+/**
  * The gRPC port as shutdown sees it: stop accepting, wait up to `graceMs`, then cancel the rest.
  * Structural, so this module depends on no transport and the transports depend on it.
  */
@@ -48,8 +72,8 @@ export function createShutdownController(graceMs: number): ShutdownController {
     graceExpired: graceExpired.signal,
     drain(grpc, http) {
       draining ??= (async () => {
-        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         shutdown.abort(new ServerShuttingDown());
+        const httpClosed = closeHttp(http, Math.min(LINGER_MS, graceMs));
         // Both ports drain at once, under one deadline. Past it, calls still running are answered
         // UNAVAILABLE (SHUTTING_DOWN) by the mounts, and connections are cut FLUSH_MS later, once
         // those answers had a chance to leave.

@@ -2,6 +2,7 @@ import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import { ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { ServerShuttingDown, type ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { RefusedMetrics } from "../telemetry/metrics.js";
 import { endedEarly, newCallContext } from "./call-context.js";
 import { shuttingDown, toConnectError } from "./errors.js";
 import { endOf, untilGraceExpires } from "./lifecycle.js";
@@ -12,6 +13,8 @@ export interface ConnectMountDeps {
   readonly pipeline: Next;
   readonly logger: Logger;
   readonly signals: ShutdownSignals;
+  /** Counts requests refused before they reach the pipeline. */
+  readonly refused?: RefusedMetrics;
 }
 
 /**
@@ -48,6 +51,12 @@ function contextOf(deps: ConnectMountDeps, method: DescMethod, h: HandlerContext
 
 function unary(deps: ConnectMountDeps, method: DescMethod) {
   return async (request: Message, h: HandlerContext) => {
+    // grpc-js stops taking calls itself once shutdown starts; the HTTP port, which keeps
+    // listening a moment so requests already sent are not reset, refuses them with a status.
+    if (deps.signals.shutdown.aborted) {
+      deps.refused?.refused("http", "shutting_down");
+      throw toConnectError(shuttingDown());
+    }
     try {
       const work = deps.pipeline({ method, request, ctx: contextOf(deps, method, h) }) as Promise<Message>;
       return await untilGraceExpires(work, deps.signals.graceExpired);

@@ -35,4 +35,3 @@ export function callerOf(ctx: CallContext): Caller {
     throw new Error(`no authenticated caller on ${ctx.method.name}: interceptor chain misconfigured`);
   return ctx.caller;
 }
-

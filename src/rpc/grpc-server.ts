@@ -15,13 +15,39 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
+/**
+ * How long a connection may hold the gRPC port without progress, in milliseconds. The server
+ * pings each connection, so a half-open one (a peer gone without a FIN) is found and closed;
+ * long watch streams are kept alive by those pings, never by trusting the socket.
+ */
+export interface GrpcLimits {
+  /** How often the server pings a connection. */
+  readonly keepaliveTimeMs: number;
+  /** How long a ping may go unanswered before the connection is closed. */
+  readonly keepaliveTimeoutMs: number;
+  /** A connection with no call open for this long is closed (GOAWAY). */
+  readonly maxConnectionIdleMs: number;
+}
+
+export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  maxConnectionIdleMs: 300_000,
+};
+
 export function createGrpcServer(
   services: readonly DescService[],
   files: readonly DescFile[],
   deps: GrpcMountDeps,
+  limits: GrpcLimits = DEFAULT_GRPC_LIMITS,
 ): GrpcServer {
   routeGrpcLogging(deps.logger);
-  const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_REQUEST_BYTES });
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": MAX_REQUEST_BYTES,
+    "grpc.keepalive_time_ms": limits.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
+    "grpc.max_connection_idle_ms": limits.maxConnectionIdleMs,
+  });
   const names = services.map((s) => s.typeName);
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((n) => [n, "NOT_SERVING"])));
   health.addToServer(server);
