@@ -15,7 +15,7 @@ import { type AnyHandler, bindService, createPipeline } from "./rpc/pipeline.js"
 import { createAuthServiceHandlers } from "./rpc/services/auth-service.js";
 import { createTokenServiceHandlers } from "./rpc/services/token-service.js";
 import { type Sandbox, startSandbox } from "./sandbox.js";
-import { createShutdownController } from "./shutdown.js";
+import { createShutdownController, withinLimit } from "./shutdown.js";
 import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
 import { createSessionStore } from "./store/session-store.js";
@@ -99,6 +99,19 @@ function createServers(
   return { grpc, http, stopping };
 }
 
+/**
+ * How long closing the database or the sandbox may take once the servers have drained: a
+ * transaction held open must not keep the process alive past the grace period.
+ */
+const CLOSE_LIMIT_MS = 5_000;
+
+async function closeBounded(closing: Promise<void>, what: string, logger: Logger): Promise<void> {
+  // A close that settles later must not surface as an unhandled rejection.
+  closing.catch((err: unknown) => logger.warn({ err, part: what }, "late close failed"));
+  if ((await withinLimit(closing, CLOSE_LIMIT_MS)) === "timed out")
+    logger.warn({ part: what, limit_ms: CLOSE_LIMIT_MS }, "closing took too long; left behind");
+}
+
 /** Runs `steps` in reverse, logging (not throwing) failures: used to undo a half-built app. */
 async function unwind(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {
   for (const step of [...steps].reverse()) {
@@ -116,7 +129,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
   const undo: (() => Promise<void>)[] = [];
   try {
     const sandbox = config.sandbox.enabled ? await startSandbox(config, logger) : undefined;
-    if (sandbox) undo.push(() => sandbox.close());
+    if (sandbox) undo.push(() => closeBounded(sandbox.close(), "sandbox", logger));
     const apps = sandbox ? [...config.apps, sandbox.app] : config.apps;
     const callerKeys = sandbox ? [...config.callerKeys, sandbox.callerKey] : config.callerKeys;
     const db =
@@ -126,7 +139,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
         dataDir: config.dataDir,
         migrate: config.migrateOnStart,
       }));
-    if (!overrides.db) undo.push(() => db.close());
+    if (!overrides.db) undo.push(() => closeBounded(db.close(), "database", logger));
     await syncApps(db, apps);
     const { grpc, http, stopping } = createServers(config, db, logger, callerKeys);
     undo.push(() => stopping.drain(grpc, http));

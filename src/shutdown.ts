@@ -93,3 +93,19 @@ export function createShutdownController(graceMs: number): ShutdownController {
     },
   };
 }
+
+/**
+ * Settles when `work` does or after `limitMs`, whichever is first, and says which: a close step
+ * that hangs (a query holding a lock, a stuck socket) must not keep the process from exiting.
+ */
+export async function withinLimit(work: Promise<unknown>, limitMs: number): Promise<"done" | "timed out"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"timed out">((resolve) => {
+    timer = setTimeout(() => resolve("timed out"), limitMs);
+  });
+  try {
+    return await Promise.race([work.then(() => "done" as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
