@@ -6,10 +6,11 @@ import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
 import type { Clock } from "./domain/ports.js";
 import { createHttpServer } from "./http/server.js";
+import { connectRequestGate } from "./rpc/connect-gate.js";
 import { addConnectService } from "./rpc/connect-mount.js";
 import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
 import { authInterceptor } from "./rpc/interceptors/auth.js";
-import { telemetryInterceptor } from "./rpc/interceptors/telemetry.js";
+import { refusalTelemetry, telemetryInterceptor } from "./rpc/interceptors/telemetry.js";
 import { validateInterceptor } from "./rpc/interceptors/validate.js";
 import { type AnyHandler, bindService, createPipeline } from "./rpc/pipeline.js";
 import { createAuthServiceHandlers } from "./rpc/services/auth-service.js";
@@ -80,14 +81,20 @@ function createServers(
 ) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
-  const chain = [
-    telemetryInterceptor(getTracer(), metrics.rpc, logger),
-    authInterceptor(() => callerKeys),
-    validateInterceptor,
-  ];
-  const mount = { pipeline: createPipeline(handlersFor(db), chain), logger, signals: stopping };
+  const authenticate = authInterceptor(() => callerKeys);
+  const chain = [telemetryInterceptor(getTracer(), metrics.rpc, logger), authenticate, validateInterceptor];
+  const mount = {
+    pipeline: createPipeline(handlersFor(db), chain),
+    logger,
+    signals: stopping,
+    refused: metrics.refused,
+  };
   const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
+  // On the HTTP port the caller is authenticated before connect-node reads the body.
+  const checks = [refusalTelemetry(getTracer(), metrics.rpc), authenticate];
   const http = createHttpServer({
+    requestGate: connectRequestGate({ checks, logger, signals: stopping, refused: metrics.refused }),
+    refused: metrics.refused,
     routes: (router) => {
       for (const s of SERVICES) addConnectService(router, s, mount);
     },

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import { compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
 import { MAX_REQUEST_BYTES } from "../rpc/pipeline.js";
 import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { RefusedMetrics } from "../telemetry/metrics.js";
 
 /**
  * How long a connection may hold the HTTP port without progress, in milliseconds. Bounded so
@@ -37,6 +38,9 @@ export interface HttpServerDeps {
   readonly metrics: Registry;
   readonly logger: Logger;
   readonly signals: ShutdownSignals;
+  /** connect-node's request gate: checks run on headers before the body is read. */
+  readonly requestGate?: (context: HandlerContext) => void;
+  readonly refused?: RefusedMetrics;
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -57,6 +61,10 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     readMaxBytes: MAX_REQUEST_BYTES,
     // connect-node aborts every handler's signal on this one: unary calls get the whole grace period.
     shutdownSignal: deps.signals.graceExpired,
+    // Headers are checked before any body byte is read; see rpc/connect-gate.ts.
+    requestGate: deps.requestGate,
+    // What grpc-js accepts too, so both ports refuse the same encodings (br is UNIMPLEMENTED).
+    acceptCompression: [compressionGzip],
   });
   const routes: Record<string, Route> = {
     "/healthz": (_req, res) => json(res, 200, { status: "ok" }),
@@ -79,6 +87,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       const route = req.method === "GET" ? routes[path] : undefined;
       const handle = route ?? connect;
+      if (!route) countUnsupportedMedia(res, deps.refused);
       Promise.resolve(handle(req, res)).catch((err: unknown) => {
         deps.logger.error({ err, path }, "http handler failed");
         if (!res.headersSent) json(res, 500, { error: "internal error" });
@@ -88,6 +97,14 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   );
   applyLimits(server, deps.limits ?? DEFAULT_HTTP_LIMITS);
   return server;
+}
+
+/** connect-node answers a wrong content type with a bare 415 before any hook of ours runs. */
+function countUnsupportedMedia(res: ServerResponse, refused: RefusedMetrics | undefined): void {
+  if (!refused) return;
+  res.once("finish", () => {
+    if (res.statusCode === 415) refused.refused("http", "unsupported_media_type");
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
-import { ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { ConnectError, type ConnectRouter, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import { ServerShuttingDown, type ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { RefusedMetrics } from "../telemetry/metrics.js";
@@ -34,7 +34,14 @@ function namedSignal(h: HandlerContext, deadline: Date | undefined): AbortSignal
   return ended.signal;
 }
 
-function contextOf(deps: ConnectMountDeps, method: DescMethod, h: HandlerContext) {
+/** Set once a call has reached the pipeline: from then on, errors are the pipeline's own. */
+export const REACHED_PIPELINE = createContextKey(false);
+
+export function contextOf(
+  deps: Pick<ConnectMountDeps, "signals" | "logger">,
+  method: DescMethod,
+  h: HandlerContext,
+) {
   const timeout = h.timeoutMs();
   const end = endOf(deps.signals, method);
   const deadline = timeout === undefined ? undefined : new Date(Date.now() + timeout);
@@ -53,6 +60,7 @@ function unary(deps: ConnectMountDeps, method: DescMethod) {
   return async (request: Message, h: HandlerContext) => {
     // grpc-js stops taking calls itself once shutdown starts; the HTTP port, which keeps
     // listening a moment so requests already sent are not reset, refuses them with a status.
+    h.values.set(REACHED_PIPELINE, true);
     if (deps.signals.shutdown.aborted) {
       deps.refused?.refused("http", "shutting_down");
       throw toConnectError(shuttingDown());
@@ -68,6 +76,7 @@ function unary(deps: ConnectMountDeps, method: DescMethod) {
 
 function serverStream(deps: ConnectMountDeps, method: DescMethod) {
   return async function* (request: Message, h: HandlerContext) {
+    h.values.set(REACHED_PIPELINE, true);
     try {
       const result = deps.pipeline({ method, request, ctx: contextOf(deps, method, h) });
       if (!isStream(result)) throw new Error(`${method.name} returned a single answer on a stream`);

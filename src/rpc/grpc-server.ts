@@ -43,7 +43,9 @@ export function createGrpcServer(
 ): GrpcServer {
   routeGrpcLogging(deps.logger);
   const server = new grpc.Server({
-    "grpc.max_receive_message_length": MAX_REQUEST_BYTES,
+    // Up to 4x the limit reaches the mount, which refuses over-limit requests with the same
+    // answer (ErrorInfo) as the HTTP port, after authentication; beyond that grpc-js refuses.
+    "grpc.max_receive_message_length": 4 * MAX_REQUEST_BYTES,
     "grpc.keepalive_time_ms": limits.keepaliveTimeMs,
     "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
     "grpc.max_connection_idle_ms": limits.maxConnectionIdleMs,

@@ -31,6 +31,24 @@ export function telemetryInterceptor(tracer: Tracer, metrics: RpcMetrics, logger
   };
 }
 
+/**
+ * For checks run before a request's body is read (connect-node's request gate): a request they
+ * refuse is recorded exactly as a call would be (span, duration, log line); one they let through
+ * is recorded later, by telemetryInterceptor in the pipeline.
+ */
+export function refusalTelemetry(tracer: Tracer, metrics: RpcMetrics): Interceptor {
+  const record: Recorder = { metrics, debug: false };
+  return (next) => (call) => {
+    const started = performance.now();
+    try {
+      return next(call);
+    } catch (err) {
+      const span = tracer.startSpan(spanName(call.method), { attributes: methodAttributes(call.method) });
+      throw finish(record, call, span, started, err);
+    }
+  };
+}
+
 interface Recorder {
   readonly metrics: RpcMetrics;
   readonly debug: boolean;
@@ -72,7 +90,13 @@ async function settled(result: Promise<Message>, record: Recorder, call: Call, s
 
 /** The app and session a call concerns, for log lines: ids only, never other request fields. */
 function subjectOf(call: Call): { app_id?: string; session_id?: string } {
-  const { appId, sessionId } = call.request as { appId?: unknown; sessionId?: unknown };
+  let request: { appId?: unknown; sessionId?: unknown };
+  try {
+    request = call.request as typeof request;
+  } catch {
+    return {}; // The body did not decode: there is no subject to name.
+  }
+  const { appId, sessionId } = request;
   return {
     app_id: typeof appId === "string" && appId !== "" ? appId : undefined,
     session_id: typeof sessionId === "string" && sessionId !== "" ? sessionId : undefined,
