@@ -1,11 +1,11 @@
-import { create, type DescMethod, type Message } from "@bufbuild/protobuf";
+import type { DescMethod, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { RefusedMetrics } from "../telemetry/metrics.js";
 import { contextOf, REACHED_PIPELINE } from "./connect-mount.js";
 import { isOurAnswer, type RefusalKind, refusal, toConnectError } from "./errors.js";
-import type { CallResult, Interceptor, Next } from "./pipeline.js";
+import { type CallResult, type Interceptor, type Next, RequestNotRead } from "./pipeline.js";
 
 export interface ConnectGateDeps {
   /** Checks that need only headers (authentication), run before the body is read. */
@@ -16,21 +16,18 @@ export interface ConnectGateDeps {
 }
 
 const PASSED: CallResult = Promise.resolve(undefined as unknown as Message);
-const empty = new WeakMap<DescMethod, Message>();
 
-function emptyRequest(method: DescMethod): Message {
-  let m = empty.get(method);
-  if (!m) {
-    m = create(method.input);
-    empty.set(method, m);
-  }
-  return m;
-}
+/** Stands for a body not read yet: reading any field of it ends the header-only checks. */
+const NOT_READ = new Proxy({} as Message, {
+  get() {
+    throw new RequestNotRead("the request body is read after this check");
+  },
+});
 
 /**
  * connect-node's request gate, run before a request body is read, decompressed or parsed:
  * - the header-only checks run first, so garbage from a caller without a key is UNAUTHENTICATED
- *   (the checks see an empty request, so they can judge nothing but headers);
+ *   (a check that reads the request stops there: what it checks of the body, the pipeline checks);
  * - errors connect-node raises itself while reading the body (undecodable, oversized, unknown
  *   compression) are answered as grpc-js answers them, with ErrorInfo, and counted.
  */
@@ -42,9 +39,9 @@ export function connectRequestGate(deps: ConnectGateDeps): (h: HandlerContext) =
   return (h) => {
     const method = h.method;
     try {
-      void checks({ method, request: emptyRequest(method), ctx: contextOf(deps, method, h) });
+      void checks({ method, request: NOT_READ, ctx: contextOf(deps, method, h) });
     } catch (err) {
-      throw toConnectError(err);
+      if (!(err instanceof RequestNotRead)) throw toConnectError(err);
     }
     h.signal.addEventListener("abort", () => answerTransportError(deps, method, h), { once: true });
   };

@@ -73,3 +73,12 @@ export function createPipeline(
 export function isStream(result: CallResult): result is AsyncIterable<Message> {
   return typeof (result as AsyncIterable<Message>)[Symbol.asyncIterator] === "function";
 }
+
+/**
+ * Thrown by the placeholder request of a check run before the body is read (connect-node's
+ * request gate): a check that reads the request has finished with the headers, and the rest of
+ * its work waits for the pipeline.
+ */
+export class RequestNotRead extends Error {
+  override readonly name = "RequestNotRead";
+}

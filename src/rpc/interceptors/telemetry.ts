@@ -5,7 +5,7 @@ import type { Logger } from "../../telemetry/logger.js";
 import type { RpcMetrics } from "../../telemetry/metrics.js";
 import { ATTR } from "../../telemetry/tracing.js";
 import { callOutcome, errorReason, isFaultOutcome } from "../errors.js";
-import { type Call, type CallResult, type Interceptor, isStream } from "../pipeline.js";
+import { type Call, type CallResult, type Interceptor, isStream, RequestNotRead } from "../pipeline.js";
 
 /**
  * One span, one duration sample and one log line per call. Expected outcomes (not found,
@@ -43,6 +43,7 @@ export function refusalTelemetry(tracer: Tracer, metrics: RpcMetrics): Intercept
     try {
       return next(call);
     } catch (err) {
+      if (err instanceof RequestNotRead) throw err; // Passed the header checks: not a refusal.
       const span = tracer.startSpan(spanName(call.method), { attributes: methodAttributes(call.method) });
       throw finish(record, call, span, started, err);
     }
