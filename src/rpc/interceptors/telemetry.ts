@@ -91,13 +91,13 @@ async function settled(result: Promise<Message>, record: Recorder, call: Call, s
 
 /** The app and session a call concerns, for log lines: ids only, never other request fields. */
 function subjectOf(call: Call): { app_id?: string; session_id?: string } {
-  let request: { appId?: unknown; sessionId?: unknown };
+  let appId: unknown;
+  let sessionId: unknown;
   try {
-    request = call.request as typeof request;
+    ({ appId, sessionId } = call.request as { appId?: unknown; sessionId?: unknown });
   } catch {
-    return {}; // The body did not decode: there is no subject to name.
+    return {}; // The body did not decode, or is not read yet: there is no subject to name.
   }
-  const { appId, sessionId } = request;
   return {
     app_id: typeof appId === "string" && appId !== "" ? appId : undefined,
     session_id: typeof sessionId === "string" && sessionId !== "" ? sessionId : undefined,
