@@ -1,6 +1,9 @@
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
 import { create, type DescMethod } from "@bufbuild/protobuf";
@@ -267,17 +270,22 @@ describe("shutdown and idle connections on the HTTP port, below any client libra
     const s = servers;
     // The caller is another process, so its requests reach the kernel while this one is busy,
     // as they do when SIGTERM arrives under load: accepted by the kernel, not yet by Node.
-    const child = spawn(process.execPath, ["-e", CALLER, String(s.httpPort)], {
+    const sent = join(mkdtempSync(join(tmpdir(), "lark-auth-sent-")), "sent");
+    const child = spawn(process.execPath, ["-e", CALLER, String(s.httpPort), sent], {
       stdio: ["pipe", "pipe", "inherit"],
     });
     const lines = createInterface({ input: child.stdout });
     const next = () => new Promise<string>((resolve) => lines.once("line", resolve));
     expect(await next()).toBe("ready");
     child.stdin.write("go\n");
-    const busyUntil = Date.now() + 200;
-    while (Date.now() < busyUntil) {
-      // The event loop is blocked: the requests wait in the kernel's queues.
+    // Blocks the event loop until every request has left the caller (the caller marks it in a
+    // file, readable without the event loop), so all of them wait in the kernel's queues.
+    const giveUp = Date.now() + 10_000;
+    while (!existsSync(sent) && Date.now() < giveUp) {
+      // Busy: nothing of this process runs meanwhile.
     }
+    expect(existsSync(sent)).toBe(true);
+    rmSync(dirname(sent), { recursive: true, force: true });
     const closed = s.close();
     const outcomes = JSON.parse(await next()) as string[];
     // Each was answered: its result or a status it can act on (503: UNAVAILABLE), never a reset.
@@ -311,7 +319,9 @@ describe("shutdown and idle connections on the HTTP port, below any client libra
 /** A caller process: on "go", 25 Connect calls, each on a new connection; prints their statuses. */
 const CALLER = `
 const http = require("node:http");
+const fs = require("node:fs");
 const port = Number(process.argv[1]);
+let flushed = 0;
 const body = JSON.stringify({ sessionId: "late" });
 const call = () => new Promise((resolve) => {
   const req = http.request({ host: "127.0.0.1", port, agent: false, method: "POST",
@@ -319,6 +329,7 @@ const call = () => new Promise((resolve) => {
     headers: { "content-type": "application/json", "content-length": body.length } },
     (res) => { res.resume(); res.on("end", () => resolve(String(res.statusCode))); });
   req.on("error", (e) => resolve(e.code || e.message));
+  req.on("finish", () => { if (++flushed === 25) fs.writeFileSync(process.argv[2], "sent"); });
   req.end(body);
 });
 process.stdin.once("data", async () => {
