@@ -1,22 +1,23 @@
-import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { DescFile } from "@bufbuild/protobuf";
+import type { DescFile, DescMethod } from "@bufbuild/protobuf";
 import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
+import { derivePageTokenKey } from "./crypto/page-token-key.js";
 import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.js";
 import { createHttpServer } from "./http/server.js";
+import { connectRequestGate } from "./rpc/connect-gate.js";
 import { addConnectService } from "./rpc/connect-mount.js";
 import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
 import { authenticateInterceptor, authorizeInterceptor } from "./rpc/interceptors/auth.js";
-import { telemetryInterceptor } from "./rpc/interceptors/telemetry.js";
+import { refusalTelemetry, telemetryInterceptor } from "./rpc/interceptors/telemetry.js";
 import { validateInterceptor } from "./rpc/interceptors/validate.js";
-import { createPipeline, type ServiceHandlers } from "./rpc/pipeline.js";
+import { type AnyHandler, bindService, createPipeline } from "./rpc/pipeline.js";
 import { createAuthServiceHandlers } from "./rpc/services/auth-service.js";
 import { createTokenServiceHandlers } from "./rpc/services/token-service.js";
 import type { Sandbox } from "./sandbox.js";
-import { createShutdownController } from "./shutdown.js";
+import { createShutdownController, withinLimit } from "./shutdown.js";
 import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
 import { createSessionStore } from "./store/session-store.js";
@@ -44,19 +45,11 @@ export interface App {
 const SERVICES = [AuthService, TokenService] as const;
 const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_token_service];
 
-function handlersFor(
-  db: Database,
-  pageTokens: PageTokens,
-): Map<(typeof SERVICES)[number]["methods"][number], ServiceHandlers[string]> {
-  const byService = [
-    [AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens })],
-    [TokenService, createTokenServiceHandlers()],
-  ] as const;
-  const map = new Map();
-  for (const [service, handlers] of byService) {
-    for (const method of service.methods) map.set(method, handlers[method.localName]);
-  }
-  return map;
+function handlersFor(db: Database, pageTokens: PageTokens): Map<DescMethod, AnyHandler> {
+  return new Map([
+    ...bindService(AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens })),
+    ...bindService(TokenService, createTokenServiceHandlers()),
+  ]);
 }
 
 function listenHttp(server: Server, host: string, port: number): Promise<number> {
@@ -85,24 +78,31 @@ function createServers(
   db: Database,
   logger: Logger,
   callerKeys: readonly CallerKeyConfig[],
+  pageTokens: PageTokens,
 ) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
   // Who is calling, then is the request well-formed, then may they: nothing a caller sent is
   // echoed (in a denial, a log line) before validation has bounded it.
+  const authenticate = authenticateInterceptor(() => callerKeys);
   const chain = [
     telemetryInterceptor(getTracer(), metrics.rpc, logger),
-    authenticateInterceptor(() => callerKeys),
+    authenticate,
     validateInterceptor,
     authorizeInterceptor,
   ];
-  // A per-process key until ServiceConfig carries the shared encryption keys: page tokens then come
-  // from derivePageTokenKey(first encryption key) and survive restarts and cross replicas; with
-  // this one a token is only honoured by the process that issued it.
-  const pageTokens = createPageTokens(randomBytes(32));
-  const mount = { pipeline: createPipeline(handlersFor(db, pageTokens), chain), logger, signals: stopping };
+  const mount = {
+    pipeline: createPipeline(handlersFor(db, pageTokens), chain),
+    logger,
+    signals: stopping,
+    refused: metrics.refused,
+  };
   const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
+  // On the HTTP port the caller is authenticated before connect-node reads the body.
+  const checks = [refusalTelemetry(getTracer(), metrics.rpc), authenticate];
   const http = createHttpServer({
+    requestGate: connectRequestGate({ checks, logger, signals: stopping, refused: metrics.refused }),
+    refused: metrics.refused,
     routes: (router) => {
       for (const s of SERVICES) addConnectService(router, s, mount);
     },
@@ -112,6 +112,19 @@ function createServers(
     signals: stopping,
   });
   return { grpc, http, stopping };
+}
+
+/**
+ * How long closing the database or the sandbox may take once the servers have drained: a
+ * transaction held open must not keep the process alive past the grace period.
+ */
+const CLOSE_LIMIT_MS = 5_000;
+
+async function closeBounded(closing: Promise<void>, what: string, logger: Logger): Promise<void> {
+  // A close that settles later must not surface as an unhandled rejection.
+  closing.catch((err: unknown) => logger.warn({ err, part: what }, "late close failed"));
+  if ((await withinLimit(closing, CLOSE_LIMIT_MS)) === "timed out")
+    logger.warn({ part: what, limit_ms: CLOSE_LIMIT_MS }, "closing took too long; left behind");
 }
 
 /** Runs `steps` in reverse, logging (not throwing) failures: used to undo a half-built app. */
@@ -134,7 +147,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     const sandbox = config.sandbox.enabled
       ? await (await import("./sandbox.js")).startSandbox(config, logger)
       : undefined;
-    if (sandbox) undo.push(() => sandbox.close());
+    if (sandbox) undo.push(() => closeBounded(sandbox.close(), "sandbox", logger));
     const apps = sandbox ? [...config.apps, sandbox.app] : config.apps;
     const callerKeys = sandbox ? [...config.callerKeys, sandbox.callerKey] : config.callerKeys;
     const db =
@@ -144,9 +157,14 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
         dataDir: config.dataDir,
         migrate: config.migrateOnStart,
       }));
-    if (!overrides.db) undo.push(() => db.close());
+    if (!overrides.db) undo.push(() => closeBounded(db.close(), "database", logger));
     await syncApps(db, apps);
-    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys);
+    const keys = sandbox?.encryptionKeys ?? config.encryptionKeys;
+    const signingKey = keys[0];
+    if (!signingKey) throw new Error("no encryption key: set LARK_AUTH_ENCRYPTION_KEYS");
+    // Derived from the shared sealing key, so every replica honours the page tokens of the others.
+    const pageTokens = createPageTokens(derivePageTokenKey(signingKey.key));
+    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys, pageTokens);
     undo.push(() => stopping.drain(grpc, http));
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);

@@ -1,18 +1,46 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import { compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
 import { MAX_REQUEST_BYTES } from "../rpc/pipeline.js";
 import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { RefusedMetrics } from "../telemetry/metrics.js";
+
+/**
+ * How long a connection may hold the HTTP port without progress, in milliseconds. Bounded so
+ * that sockets which send nothing, or half a request, cannot pile up (Node's defaults let an
+ * idle socket live forever and give a request five minutes).
+ */
+export interface HttpLimits {
+  /** From connection (or the previous response) until the request's headers are complete. */
+  readonly headersTimeoutMs: number;
+  /** Until the whole request (headers and body) has arrived; responses may stream longer. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection between requests. */
+  readonly keepAliveTimeoutMs: number;
+  /** Any socket with no traffic either way; streams stay alive through their own heartbeats. */
+  readonly idleTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 120_000,
+};
 
 /** What the HTTP/1.1 port needs: Connect routes, readiness, metrics. */
 export interface HttpServerDeps {
+  readonly limits?: HttpLimits;
   readonly routes: (router: ConnectRouter) => void;
   readonly ready: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   readonly metrics: Registry;
   readonly logger: Logger;
   readonly signals: ShutdownSignals;
+  /** connect-node's request gate: checks run on headers before the body is read. */
+  readonly requestGate?: (context: HandlerContext) => void;
+  readonly refused?: RefusedMetrics;
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -33,6 +61,10 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     readMaxBytes: MAX_REQUEST_BYTES,
     // connect-node aborts every handler's signal on this one: unary calls get the whole grace period.
     shutdownSignal: deps.signals.graceExpired,
+    // Headers are checked before any body byte is read; see rpc/connect-gate.ts.
+    requestGate: deps.requestGate,
+    // What grpc-js accepts too, so both ports refuse the same encodings (br is UNIMPLEMENTED).
+    acceptCompression: [compressionGzip],
   });
   const routes: Record<string, Route> = {
     "/healthz": (_req, res) => json(res, 200, { status: "ok" }),
@@ -47,31 +79,66 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       res.end(await deps.metrics.metrics());
     },
   };
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const route = req.method === "GET" ? routes[path] : undefined;
-    const handle = route ?? connect;
-    Promise.resolve(handle(req, res)).catch((err: unknown) => {
-      deps.logger.error({ err, path }, "http handler failed");
-      if (!res.headersSent) json(res, 500, { error: "internal error" });
-      else res.destroy();
-    });
-  });
-  closeDrainedConnections(server, deps.signals.shutdown);
+  const unanswered = closeAfterAnswerOnShutdown(deps.signals.shutdown);
+  const server = createServer(
+    { connectionsCheckingInterval: checkingIntervalOf(deps.limits) },
+    (req, res) => {
+      unanswered(res);
+      const path = (req.url ?? "/").split("?")[0] ?? "/";
+      const route = req.method === "GET" ? routes[path] : undefined;
+      const handle = route ?? connect;
+      if (!route) countUnsupportedMedia(res, deps.refused);
+      Promise.resolve(handle(req, res)).catch((err: unknown) => {
+        deps.logger.error({ err, path }, "http handler failed");
+        if (!res.headersSent) json(res, 500, { error: "internal error" });
+        else res.destroy();
+      });
+    },
+  );
+  applyLimits(server, deps.limits ?? DEFAULT_HTTP_LIMITS);
   return server;
 }
 
+/** connect-node answers a wrong content type with a bare 415 before any hook of ours runs. */
+function countUnsupportedMedia(res: ServerResponse, refused: RefusedMetrics | undefined): void {
+  if (!refused) return;
+  res.once("finish", () => {
+    if (res.statusCode === 415) refused.refused("http", "unsupported_media_type");
+  });
+}
+
 /**
- * Once shutdown starts, closes each keep-alive connection as soon as its last call has drained:
- * otherwise an idle socket would hold `server.close()` open until `keepAliveTimeout` (5 s).
+ * Once shutdown starts, every answer not yet begun closes its connection (`Connection: close`),
+ * so keep-alive sockets end after their last answer instead of being cut while a request is on
+ * the wire. Returns the per-request hook that tracks answers not yet begun.
  */
-function closeDrainedConnections(server: Server, shutdown: AbortSignal): void {
+function closeAfterAnswerOnShutdown(shutdown: AbortSignal): (res: ServerResponse) => void {
+  const pending = new Set<ServerResponse>();
   shutdown.addEventListener(
     "abort",
     () => {
-      const timer = setInterval(() => server.closeIdleConnections(), 50).unref();
-      server.once("close", () => clearInterval(timer));
+      for (const res of pending) if (!res.headersSent) res.shouldKeepAlive = false;
     },
     { once: true },
   );
+  return (res) => {
+    if (shutdown.aborted) {
+      res.shouldKeepAlive = false;
+      return;
+    }
+    pending.add(res);
+    res.once("close", () => pending.delete(res));
+  };
+}
+
+/** Node checks the request time-outs on this period; its default (30 s) would overrun small bounds. */
+function checkingIntervalOf(limits: HttpLimits = DEFAULT_HTTP_LIMITS): number {
+  return Math.max(100, Math.min(30_000, Math.floor(limits.headersTimeoutMs / 4)));
+}
+
+function applyLimits(server: Server, limits: HttpLimits): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.setTimeout(limits.idleTimeoutMs, (socket) => socket.destroy());
 }

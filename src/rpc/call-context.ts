@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { DescMethod } from "@bufbuild/protobuf";
+import type { ConnectError } from "@connectrpc/connect";
 import type { Caller } from "../domain/callers.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { CallContext } from "./context.js";
+import { clientCancelled, deadlineExceeded } from "./errors.js";
 
 /** What a transport exposes of one call. */
 export interface CallSource {
@@ -66,6 +68,20 @@ class LazyCallContext implements CallContext {
   header(name: string): string | undefined {
     return this.init.source.header(name);
   }
+}
+
+/**
+ * How close to its deadline a call must end to count as having run out of time. A client's
+ * deadline timer starts before the server receives the call, so the client gives up (a plain
+ * stream reset or closed socket, like any cancel) shortly before the server's own deadline.
+ */
+const DEADLINE_SLACK_MS = 250;
+
+/** Why a call ended early when its transport says only "closed": the deadline, or a client cancel. */
+export function endedEarly(deadline: Date | undefined): ConnectError {
+  return deadline && Date.now() >= deadline.getTime() - DEADLINE_SLACK_MS
+    ? deadlineExceeded()
+    : clientCancelled();
 }
 
 export function newCallContext(init: CallContextInit): CallContext {

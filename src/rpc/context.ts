@@ -9,8 +9,17 @@ import type { Logger } from "../telemetry/logger.js";
 export interface CallContext {
   readonly method: DescMethod;
   readonly requestId: string;
-  /** Aborted when the client cancels, the deadline passes or the server shuts down. */
+  /**
+   * Aborted when the client cancels, the deadline passes or the server shuts down, with the
+   * reason as an error of ours (CANCELLED, DEADLINE_EXCEEDED, SHUTTING_DOWN): a handler may
+   * let the resulting AbortError propagate, and the call is answered and recorded as that.
+   * Pass it to every wait (Lark calls, timers) so abandoned work stops.
+   */
   readonly signal: AbortSignal;
+  /**
+   * When the caller stops waiting. Stores bound their queries by it: the time left as a
+   * `SET LOCAL statement_timeout` in the unit of work, so PostgreSQL itself cancels the query.
+   */
   readonly deadline?: Date;
   /** Reads a request header (gRPC metadata or HTTP header), lower-case name. */
   header(name: string): string | undefined;

@@ -1,9 +1,11 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMethod, toBinary } from "@bufbuild/protobuf";
 import { anyPack, DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
-import { DomainError, DomainErrorCode } from "../domain/errors.js";
+import { DomainError, DomainErrorCode, isFault } from "../domain/errors.js";
+import { ServerShuttingDown } from "../shutdown.js";
+import { MAX_REQUEST_BYTES } from "./pipeline.js";
 
 /** The ErrorInfo domain of every error this service sends. */
 export const ERROR_DOMAIN = "lark-auth";
@@ -93,7 +95,9 @@ function answer(code: Code, reason: string, message: string, details: Detail[]):
  * and safe message; anything else becomes INTERNAL with a generic message, because its
  * text may carry a secret (the caller logs the cause, redacted).
  */
-export function toErrorAnswer(err: unknown): ErrorAnswer {
+export function toErrorAnswer(thrown: unknown): ErrorAnswer {
+  const err = callOutcome(thrown);
+  if (err instanceof TransportRefusal) return err.answer;
   if (err instanceof DomainError) return answer(STATUS[err.code], err.code, err.message, detailsOf(err));
   const passThrough = err instanceof ConnectError ? PASS_THROUGH[err.code] : undefined;
   if (passThrough) return answer(passThrough.code, passThrough.reason, passThrough.message, []);
@@ -116,7 +120,9 @@ export function shuttingDown(): DomainError {
 }
 
 /** The ErrorInfo reason `err` will be answered with, without building the answer. */
-export function errorReason(err: unknown): string {
+export function errorReason(thrown: unknown): string {
+  const err = callOutcome(thrown);
+  if (err instanceof TransportRefusal) return err.answer.reason;
   if (err instanceof DomainError) return err.code;
   return (err instanceof ConnectError && PASS_THROUGH[err.code]?.reason) || "INTERNAL";
 }
@@ -124,5 +130,91 @@ export function errorReason(err: unknown): string {
 /** The ConnectError for connect-node (Connect, gRPC-Web) carrying the same details. */
 export function toConnectError(err: unknown): ConnectError {
   const a = toErrorAnswer(err);
-  return new ConnectError(a.message, a.code, undefined, a.details as never, err);
+  const answer = new ConnectError(a.message, a.code, undefined, a.details as never, err);
+  ours.add(answer);
+  return answer;
+}
+
+const ours = new WeakSet<ConnectError>();
+
+/** True for a ConnectError built by toConnectError, as opposed to one connect-node raised itself. */
+export function isOurAnswer(err: ConnectError): boolean {
+  return ours.has(err);
+}
+
+/** A client cancel, as the call's abort signal carries it on both transports. */
+export function clientCancelled(): ConnectError {
+  return new ConnectError("the call was cancelled by the client", Code.Canceled);
+}
+
+/** An expired deadline, as the call's abort signal carries it on both transports. */
+export function deadlineExceeded(): ConnectError {
+  return new ConnectError("the call's deadline passed", Code.DeadlineExceeded);
+}
+
+function isAbortError(err: unknown): err is Error {
+  return err instanceof Error && err.name === "AbortError";
+}
+
+/**
+ * What a call really ended with. A handler honouring its abort signal throws an AbortError
+ * (node:timers/promises, events.once, fetch) whose cause, or else the signal's own reason, says
+ * why: a client cancel, a deadline or shutdown. Those are outcomes, not faults of ours.
+ */
+export function callOutcome(err: unknown, signal?: () => AbortSignal): unknown {
+  if (err instanceof ServerShuttingDown) return shuttingDown();
+  if (!isAbortError(err)) return err;
+  if (err.cause !== undefined && err.cause !== err) return callOutcome(err.cause);
+  const s = signal?.();
+  return s?.aborted && s.reason !== err ? callOutcome(s.reason) : err;
+}
+
+/** True when `err` is a fault of this service (span error, error log), not an outcome a caller chose. */
+export function isFaultOutcome(err: unknown): boolean {
+  const outcome = callOutcome(err);
+  if (outcome instanceof ConnectError && PASS_THROUGH[outcome.code]) return false;
+  if (outcome instanceof TransportRefusal) return false;
+  return isFault(outcome);
+}
+
+/** The answer to a request body that does not decode as the method's input, on every transport. */
+export function undecodable(method: DescMethod): DomainError {
+  return new DomainError(DomainErrorCode.INVALID_ARGUMENT, `request is not a valid ${method.input.typeName}`);
+}
+
+/** Why a transport refused a request before it could become a call; also the metric's label. */
+export type RefusalKind = "too_large" | "unsupported_encoding" | "undecodable";
+
+/** A request refused by a transport, answered alike on both (status, reason, message). */
+export class TransportRefusal extends Error {
+  override readonly name = "TransportRefusal";
+  constructor(
+    readonly kind: RefusalKind,
+    readonly answer: ErrorAnswer,
+  ) {
+    super(answer.message);
+  }
+}
+
+function errorInfo(reason: string): Detail {
+  return { desc: ErrorInfoSchema, value: { reason, domain: ERROR_DOMAIN, metadata: {} } };
+}
+
+/** The one answer to each kind of refused request, whichever transport refused it. */
+export function refusal(kind: RefusalKind, method: DescMethod): TransportRefusal {
+  if (kind === "too_large") {
+    const message = `request is larger than the limit of ${MAX_REQUEST_BYTES} bytes`;
+    return new TransportRefusal(
+      kind,
+      answer(Code.ResourceExhausted, "REQUEST_TOO_LARGE", message, [errorInfo("REQUEST_TOO_LARGE")]),
+    );
+  }
+  if (kind === "unsupported_encoding") {
+    const message = "request compression is not supported: send gzip or no compression";
+    return new TransportRefusal(
+      kind,
+      answer(Code.Unimplemented, "UNSUPPORTED_ENCODING", message, [errorInfo("UNSUPPORTED_ENCODING")]),
+    );
+  }
+  return new TransportRefusal(kind, toErrorAnswer(undecodable(method)));
 }

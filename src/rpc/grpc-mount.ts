@@ -1,11 +1,20 @@
 import { type DescMethod, type DescService, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { DomainError, DomainErrorCode } from "../domain/errors.js";
-import { endOf, type ShutdownSignals } from "../shutdown.js";
+import type { DomainError } from "../domain/errors.js";
+import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
-import { type CallSource, newCallContext } from "./call-context.js";
-import { shuttingDown, toErrorAnswer } from "./errors.js";
-import { isStream, type Next } from "./pipeline.js";
+import { type CallSource, endedEarly, newCallContext } from "./call-context.js";
+import type { CallContext } from "./context.js";
+import {
+  deadlineExceeded,
+  refusal,
+  shuttingDown,
+  type TransportRefusal,
+  toErrorAnswer,
+  undecodable,
+} from "./errors.js";
+import { endOf } from "./lifecycle.js";
+import { type Call, isStream, MAX_REQUEST_BYTES, type Next } from "./pipeline.js";
 
 /** What every grpc-js handler shares: the pipeline, the logger and the shutdown signal. */
 export interface GrpcMountDeps {
@@ -39,12 +48,21 @@ class GrpcCallSource implements CallSource {
     return typeof v === "string" ? v : undefined;
   }
 
-  /** The cancel listener is attached only when a handler asks for the signal (most never do). */
+  /**
+   * Attached only when a handler asks for the signal (most never do). grpc-js answers an expired
+   * deadline itself without telling the handler, so the deadline gets its own timer.
+   */
   signals(): AbortSignal[] {
-    const aborted = new AbortController();
-    if (this.call.cancelled) aborted.abort();
-    else this.call.once("cancelled", () => aborted.abort());
-    return [aborted.signal, this.end];
+    const ended = new AbortController();
+    const deadline = deadlineOf(this.call);
+    if (this.call.cancelled) ended.abort(endedEarly(deadline));
+    else this.call.once("cancelled", () => ended.abort(endedEarly(deadline)));
+    if (deadline && !ended.signal.aborted) {
+      const timer = setTimeout(() => ended.abort(deadlineExceeded()), deadline.getTime() - Date.now());
+      timer.unref();
+      ended.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    }
+    return [ended.signal, this.end];
   }
 }
 
@@ -54,20 +72,42 @@ function deadlineOf(call: AnyCall): Date | undefined {
   return Number.isFinite(deadline) ? new Date(deadline) : undefined;
 }
 
-function prepare(deps: GrpcMountDeps, method: DescMethod, call: AnyCall) {
-  const source = new GrpcCallSource(call, endOf(deps.signals, method));
-  const ctx = newCallContext({ method, source, deadline: deadlineOf(call), logger: deps.logger });
-  // Decoding here (not in grpc-js) turns a malformed payload into INVALID_ARGUMENT.
-  let request: Message;
-  try {
-    request = fromBinary(method.input, call.request);
-  } catch {
-    throw new DomainError(
-      DomainErrorCode.INVALID_ARGUMENT,
-      `request is not a valid ${method.input.typeName}`,
-    );
+/**
+ * One grpc-js call on its way through the pipeline. The request is decoded on first read, not
+ * before: authentication reads only headers, so a caller without a key sending garbage is
+ * UNAUTHENTICATED, and a malformed payload is INVALID_ARGUMENT (grpc-js would say INTERNAL),
+ * recorded by telemetry like any other answer.
+ */
+class GrpcPipelineCall implements Call {
+  readonly ctx: CallContext;
+  #request?: Message;
+  #invalid?: DomainError | TransportRefusal;
+
+  constructor(
+    readonly method: DescMethod,
+    private readonly bytes: Buffer,
+    deps: GrpcMountDeps,
+    call: AnyCall,
+  ) {
+    const source = new GrpcCallSource(call, endOf(deps.signals, method));
+    this.ctx = newCallContext({ method, source, deadline: deadlineOf(call), logger: deps.logger });
   }
-  return { ctx, request };
+
+  get request(): Message {
+    if (this.#request) return this.#request;
+    if (this.#invalid) throw this.#invalid;
+    if (this.bytes.byteLength > MAX_REQUEST_BYTES) {
+      this.#invalid = refusal("too_large", this.method);
+      throw this.#invalid;
+    }
+    try {
+      this.#request = fromBinary(this.method.input, this.bytes);
+      return this.#request;
+    } catch {
+      this.#invalid = undecodable(this.method);
+      throw this.#invalid;
+    }
+  }
 }
 
 /**
@@ -108,8 +148,8 @@ async function runUnary(
 ): Promise<void> {
   let response: Message;
   try {
-    const { ctx, request } = prepare(deps, method, call);
-    response = await (deps.pipeline({ method, request, ctx }) as Promise<Message>);
+    const pipelineCall = new GrpcPipelineCall(method, call.request, deps, call);
+    response = await (deps.pipeline(pipelineCall) as Promise<Message>);
   } catch (err) {
     inflight.end(call)?.(toServiceError(err));
     return;
@@ -161,10 +201,10 @@ function streamHandler(
 ): grpc.handleServerStreamingCall<Buffer, Message> {
   return async (call) => {
     try {
-      const { ctx, request } = prepare(deps, method, call);
-      const result = deps.pipeline({ method, request, ctx });
+      const pipelineCall = new GrpcPipelineCall(method, call.request, deps, call);
+      const result = deps.pipeline(pipelineCall);
       if (!isStream(result)) throw new Error(`${method.name} returned a single answer on a stream`);
-      await writeAll(call, result, ctx.signal);
+      await writeAll(call, result, pipelineCall.ctx.signal);
       if (deps.signals.shutdown.aborted) throw shuttingDown();
       if (!call.cancelled) call.end();
     } catch (err) {
@@ -190,7 +230,7 @@ export function addGrpcService(server: grpc.Server, service: DescService, deps: 
       requestStream: false,
       responseStream: streaming,
       requestSerialize: (msg: Message) => Buffer.from(toBinary(method.input, msg)),
-      // Kept as bytes: prepare() decodes inside the handler so a bad payload is INVALID_ARGUMENT.
+      // Kept as bytes: GrpcPipelineCall decodes after authentication; a bad payload is INVALID_ARGUMENT.
       requestDeserialize: (bytes: Buffer) => bytes as unknown as Message,
       responseSerialize: (msg: Message) => Buffer.from(toBinary(method.output, msg)),
       responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),

@@ -1,6 +1,7 @@
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import { routeGrpcLogging } from "./grpc-logging.js";
 import { addGrpcService, type GrpcMountDeps } from "./grpc-mount.js";
 import { MAX_REQUEST_BYTES } from "./pipeline.js";
 import { addReflection } from "./reflection.js";
@@ -14,12 +15,41 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
+/**
+ * How long a connection may hold the gRPC port without progress, in milliseconds. The server
+ * pings each connection, so a half-open one (a peer gone without a FIN) is found and closed;
+ * long watch streams are kept alive by those pings, never by trusting the socket.
+ */
+export interface GrpcLimits {
+  /** How often the server pings a connection. */
+  readonly keepaliveTimeMs: number;
+  /** How long a ping may go unanswered before the connection is closed. */
+  readonly keepaliveTimeoutMs: number;
+  /** A connection with no call open for this long is closed (GOAWAY). */
+  readonly maxConnectionIdleMs: number;
+}
+
+export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  maxConnectionIdleMs: 300_000,
+};
+
 export function createGrpcServer(
   services: readonly DescService[],
   files: readonly DescFile[],
   deps: GrpcMountDeps,
+  limits: GrpcLimits = DEFAULT_GRPC_LIMITS,
 ): GrpcServer {
-  const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_REQUEST_BYTES });
+  routeGrpcLogging(deps.logger);
+  const server = new grpc.Server({
+    // Up to 4x the limit reaches the mount, which refuses over-limit requests with the same
+    // answer (ErrorInfo) as the HTTP port, after authentication; beyond that grpc-js refuses.
+    "grpc.max_receive_message_length": 4 * MAX_REQUEST_BYTES,
+    "grpc.keepalive_time_ms": limits.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
+    "grpc.max_connection_idle_ms": limits.maxConnectionIdleMs,
+  });
   const names = services.map((s) => s.typeName);
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((n) => [n, "NOT_SERVING"])));
   health.addToServer(server);

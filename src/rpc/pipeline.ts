@@ -1,4 +1,11 @@
-import type { DescMethod, Message } from "@bufbuild/protobuf";
+import type {
+  DescMethod,
+  DescMethodServerStreaming,
+  DescMethodUnary,
+  DescService,
+  Message,
+  MessageShape,
+} from "@bufbuild/protobuf";
 import type { CallContext } from "./context.js";
 
 /** The largest request either transport accepts, in bytes; larger ones are RESOURCE_EXHAUSTED. */
@@ -17,12 +24,41 @@ export type Next = (call: Call) => CallResult;
 /** Wraps the rest of the chain; runs identically for the grpc-js and connect-node mounts. */
 export type Interceptor = (next: Next) => Next;
 
-/** A service implementation: one function per method, keyed by the method's local name. */
-export type ServiceHandlers = Record<string, (request: never, ctx: CallContext) => CallResult>;
+/** Any method's handler, as the dispatcher calls it (the request type is erased). */
+export type AnyHandler = (request: never, ctx: CallContext) => CallResult;
+/** A service implementation with its types erased, keyed by the method's local name. */
+export type ServiceHandlers = Record<string, AnyHandler>;
+
+/** The handler of one method, typed from its descriptor (connect-es's MethodImpl, with our context). */
+export type MethodImpl<M> =
+  M extends DescMethodUnary<infer I, infer O>
+    ? (request: MessageShape<I>, ctx: CallContext) => Promise<MessageShape<O>>
+    : M extends DescMethodServerStreaming<infer I, infer O>
+      ? (request: MessageShape<I>, ctx: CallContext) => AsyncIterable<MessageShape<O>>
+      : never;
+
+/**
+ * A service implementation typed from its generated descriptor: every method present, no
+ * other key, so a misspelt or missing handler is a compile error rather than UNIMPLEMENTED.
+ */
+export type ServiceImpl<S extends DescService> = { [K in keyof S["method"]]: MethodImpl<S["method"][K]> };
+
+/** The dispatcher's entries for one service: each method descriptor with its handler. */
+export function bindService<S extends DescService>(
+  service: S,
+  impl: ServiceImpl<S>,
+): [DescMethod, AnyHandler][] {
+  const handlers = impl as unknown as ServiceHandlers;
+  return service.methods.map((method) => {
+    const handler = handlers[method.localName];
+    if (!handler) throw new Error(`${service.typeName}: no handler for ${method.name}`);
+    return [method, handler];
+  });
+}
 
 /** Composes interceptors (first = outermost) around the dispatcher of the given handlers. */
 export function createPipeline(
-  handlers: ReadonlyMap<DescMethod, ServiceHandlers[string]>,
+  handlers: ReadonlyMap<DescMethod, AnyHandler>,
   chain: readonly Interceptor[],
 ): Next {
   const dispatch: Next = (call) => {
@@ -36,4 +72,13 @@ export function createPipeline(
 /** True when a call result is a stream rather than a single answer. */
 export function isStream(result: CallResult): result is AsyncIterable<Message> {
   return typeof (result as AsyncIterable<Message>)[Symbol.asyncIterator] === "function";
+}
+
+/**
+ * Thrown by the placeholder request of a check run before the body is read (connect-node's
+ * request gate): a check that reads the request has finished with the headers, and the rest of
+ * its work waits for the pipeline.
+ */
+export class RequestNotRead extends Error {
+  override readonly name = "RequestNotRead";
 }

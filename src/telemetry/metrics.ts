@@ -1,4 +1,10 @@
-import { collectDefaultMetrics, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
+import {
+  Counter,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
 
 /** RPC metrics; labels are method names and stable reasons only, never user data. */
 export interface RpcMetrics {
@@ -71,11 +77,27 @@ class RpcHistogram implements RpcMetrics {
   }
 }
 
+/**
+ * Requests refused before they became a call of the pipeline (wrong media type, undecodable or
+ * oversized body, unsupported compression, too many at once). `reason` is one of a closed set
+ * of snake_case words chosen by the transports, never request data.
+ */
+export interface RefusedMetrics {
+  refused(transport: "grpc" | "http", reason: string): void;
+}
+
 /** A registry per app instance (no global default registry), with process metrics. */
-export function createMetrics(): { registry: Registry; rpc: RpcMetrics } {
+export function createMetrics(): { registry: Registry; rpc: RpcMetrics; refused: RefusedMetrics } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "lark_auth_" });
   const rpc = new RpcHistogram();
   registry.registerMetric(rpc as never);
-  return { registry, rpc };
+  const counter = new Counter({
+    name: "lark_auth_requests_refused_total",
+    help: "Requests refused by a transport before or while decoding them, by transport and reason.",
+    labelNames: ["transport", "reason"] as const,
+    registers: [registry],
+  });
+  const refused: RefusedMetrics = { refused: (transport, reason) => counter.inc({ transport, reason }) };
+  return { registry, rpc, refused };
 }

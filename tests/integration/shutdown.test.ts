@@ -1,5 +1,10 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
 import { create, type DescMethod } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
@@ -15,10 +20,10 @@ import {
   GetAuthSessionResponseSchema,
   WatchAuthEventsResponseSchema,
 } from "../../gen/lark/auth/v1/auth_service_pb.js";
-import { createHttpServer } from "../../src/http/server.js";
+import { createHttpServer, type HttpLimits } from "../../src/http/server.js";
 import { addConnectService } from "../../src/rpc/connect-mount.js";
 import type { CallContext } from "../../src/rpc/context.js";
-import { createGrpcServer } from "../../src/rpc/grpc-server.js";
+import { createGrpcServer, type GrpcLimits } from "../../src/rpc/grpc-server.js";
 import { createPipeline, type ServiceHandlers } from "../../src/rpc/pipeline.js";
 import { createShutdownController } from "../../src/shutdown.js";
 import { createLogger } from "../../src/telemetry/logger.js";
@@ -35,7 +40,7 @@ const STUCK_MS = 20_000;
  * a pipeline of test handlers: a slow unary (GetAuthSession) and a stream (WatchAuthEvents)
  * that sends one bookmark then waits for its call to end. `close` is app.ts's sequence (src/shutdown.ts).
  */
-async function startServers(graceMs: number) {
+async function startServers(graceMs: number, limits: { http?: HttpLimits; grpc?: GrpcLimits } = {}) {
   const stopping = createShutdownController(graceMs);
   const logger = createLogger({ level: "silent" });
   let inFlight = 0;
@@ -75,13 +80,14 @@ async function startServers(graceMs: number) {
     ],
   ]);
   const mount = { pipeline: createPipeline(handlers, []), logger, signals: stopping };
-  const grpc = createGrpcServer([AuthService], [file_lark_auth_v1_auth_service], mount);
+  const grpc = createGrpcServer([AuthService], [file_lark_auth_v1_auth_service], mount, limits.grpc);
   const http: Server = createHttpServer({
     routes: (router) => addConnectService(router, AuthService, mount),
     ready: async () => ({ ready: true, checks: {} }),
     metrics: new Registry(),
     logger,
     signals: stopping,
+    limits: limits.http,
   });
   const grpcPort = await grpc.listen("127.0.0.1", 0);
   const httpPort = await new Promise<number>((resolve) =>
@@ -251,6 +257,102 @@ describe("graceful shutdown of the servers built from src/rpc and src/http", () 
     expect(await canBind(s.httpPort)).toBe(true);
   });
 });
+
+describe("shutdown and idle connections on the HTTP port, below any client library", () => {
+  let servers: Servers | undefined;
+  afterEach(async () => {
+    await servers?.close();
+    servers = undefined;
+  });
+
+  it("answers every Connect request that reached the port before shutdown: none is reset", async () => {
+    servers = await startServers(5_000);
+    const s = servers;
+    // The caller is another process, so its requests reach the kernel while this one is busy,
+    // as they do when SIGTERM arrives under load: accepted by the kernel, not yet by Node.
+    const sent = join(mkdtempSync(join(tmpdir(), "lark-auth-sent-")), "sent");
+    const child = spawn(process.execPath, ["-e", CALLER, String(s.httpPort), sent], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const lines = createInterface({ input: child.stdout });
+    const next = () => new Promise<string>((resolve) => lines.once("line", resolve));
+    expect(await next()).toBe("ready");
+    child.stdin.write("go\n");
+    // Blocks the event loop until every request has left the caller (the caller marks it in a
+    // file, readable without the event loop), so all of them wait in the kernel's queues.
+    const giveUp = Date.now() + 10_000;
+    while (!existsSync(sent) && Date.now() < giveUp) {
+      // Busy: nothing of this process runs meanwhile.
+    }
+    expect(existsSync(sent)).toBe(true);
+    rmSync(dirname(sent), { recursive: true, force: true });
+    const closed = s.close();
+    const outcomes = JSON.parse(await next()) as string[];
+    // Each was answered: its result or a status it can act on (503: UNAVAILABLE), never a reset.
+    expect(outcomes).toHaveLength(25);
+    for (const o of outcomes) expect(o).toMatch(/^(200|503)$/);
+    await closed;
+  });
+
+  it("closes sockets that send nothing or half a request, on both ports, within the configured bounds", async () => {
+    servers = await startServers(5_000, {
+      http: { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutMs: 400, idleTimeoutMs: 1_000 },
+      grpc: { keepaliveTimeMs: 300, keepaliveTimeoutMs: 300, maxConnectionIdleMs: 500 },
+    });
+    const s = servers;
+    const sockets = [
+      await openSocket(s.httpPort, ""),
+      await openSocket(s.httpPort, "POST /lark.auth.v1.AuthService/GetAuthSession HTTP/1.1\r\nHost: x\r\n"),
+      await openSocket(
+        s.httpPort,
+        "POST /lark.auth.v1.AuthService/GetAuthSession HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+      ),
+      await openSocket(s.grpcPort, ""),
+      await openSocket(s.grpcPort, "PRI * HTTP/2.0\r\n"),
+    ];
+    const started = Date.now();
+    await until(() => sockets.every((x) => x.closed()), 8_000, "every idle or half-open socket to be closed");
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+});
+
+/** A caller process: on "go", 25 Connect calls, each on a new connection; prints their statuses. */
+const CALLER = `
+const http = require("node:http");
+const fs = require("node:fs");
+const port = Number(process.argv[1]);
+let flushed = 0;
+const body = JSON.stringify({ sessionId: "late" });
+const call = () => new Promise((resolve) => {
+  const req = http.request({ host: "127.0.0.1", port, agent: false, method: "POST",
+    path: "/lark.auth.v1.AuthService/GetAuthSession",
+    headers: { "content-type": "application/json", "content-length": body.length } },
+    (res) => { res.resume(); res.on("end", () => resolve(String(res.statusCode))); });
+  req.on("error", (e) => resolve(e.code || e.message));
+  req.on("finish", () => { if (++flushed === 25) fs.writeFileSync(process.argv[2], "sent"); });
+  req.end(body);
+});
+process.stdin.once("data", async () => {
+  const calls = Array.from({ length: 25 }, call);
+  console.log(JSON.stringify(await Promise.all(calls)));
+  process.exit(0);
+});
+console.log("ready");
+`;
+
+/** Connects to `port`, writes `text` and never anything more. */
+async function openSocket(port: number, text: string) {
+  const socket = connect(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  let closed = false;
+  socket.on("error", () => {});
+  socket.on("close", () => {
+    closed = true;
+  });
+  socket.on("data", () => {});
+  if (text) socket.write(text);
+  return { closed: () => closed };
+}
 
 describe("graceful shutdown of the whole app (buildApp)", () => {
   it("close() resolves, is idempotent and releases both ports", async () => {

@@ -1,12 +1,11 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Attributes, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { isFault } from "../../domain/errors.js";
 import type { Logger } from "../../telemetry/logger.js";
 import type { RpcMetrics } from "../../telemetry/metrics.js";
 import { ATTR } from "../../telemetry/tracing.js";
-import { errorReason } from "../errors.js";
-import { type Call, type CallResult, type Interceptor, isStream } from "../pipeline.js";
+import { callOutcome, errorReason, isFaultOutcome } from "../errors.js";
+import { type Call, type CallResult, type Interceptor, isStream, RequestNotRead } from "../pipeline.js";
 
 /**
  * One span, one duration sample and one log line per call. Expected outcomes (not found,
@@ -25,11 +24,29 @@ export function telemetryInterceptor(tracer: Tracer, metrics: RpcMetrics, logger
     try {
       result = next(call);
     } catch (err) {
-      finish(record, call, span, started, err);
-      throw err;
+      throw finish(record, call, span, started, err);
     }
     if (isStream(result)) return traced(result, record, call, span, started);
     return settled(result, record, call, span, started);
+  };
+}
+
+/**
+ * For checks run before a request's body is read (connect-node's request gate): a request they
+ * refuse is recorded exactly as a call would be (span, duration, log line); one they let through
+ * is recorded later, by telemetryInterceptor in the pipeline.
+ */
+export function refusalTelemetry(tracer: Tracer, metrics: RpcMetrics): Interceptor {
+  const record: Recorder = { metrics, debug: false };
+  return (next) => (call) => {
+    const started = performance.now();
+    try {
+      return next(call);
+    } catch (err) {
+      if (err instanceof RequestNotRead) throw err; // Passed the header checks: not a refusal.
+      const span = tracer.startSpan(spanName(call.method), { attributes: methodAttributes(call.method) });
+      throw finish(record, call, span, started, err);
+    }
   };
 }
 
@@ -38,13 +55,18 @@ interface Recorder {
   readonly debug: boolean;
 }
 
-/** Records one finished call: a duration sample, the span's outcome, one log line. */
-function finish(record: Recorder, call: Call, span: Span, started: number, err?: unknown): void {
+/**
+ * Records one finished call: a duration sample, the span's outcome, one log line. Returns what
+ * the call really ended with (an AbortError becomes the cancel, deadline or shutdown behind it),
+ * which is what the transports answer.
+ */
+function finish(record: Recorder, call: Call, span: Span, started: number, thrown?: unknown): unknown {
+  const err = thrown === undefined ? undefined : callOutcome(thrown, () => call.ctx.signal);
   const reason = err === undefined ? "OK" : errorReason(err);
   record.metrics.observe(call.method.name, reason, (performance.now() - started) / 1000);
   span.setAttribute(ATTR.outcome, reason);
-  // A caller cancelling is its own choice, not a fault of this service.
-  if (err !== undefined && reason !== "CANCELLED" && isFault(err)) {
+  // A caller cancelling or its deadline passing is not a fault of this service.
+  if (err !== undefined && isFaultOutcome(err)) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
     call.ctx.logger.error({ err, ...subjectOf(call) }, "rpc failed");
   } else if (err !== undefined) {
@@ -53,6 +75,7 @@ function finish(record: Recorder, call: Call, span: Span, started: number, err?:
     call.ctx.logger.debug(subjectOf(call), "rpc ok");
   }
   span.end();
+  return err;
 }
 
 async function settled(result: Promise<Message>, record: Recorder, call: Call, span: Span, started: number) {
@@ -60,8 +83,7 @@ async function settled(result: Promise<Message>, record: Recorder, call: Call, s
   try {
     response = await result;
   } catch (err) {
-    finish(record, call, span, started, err);
-    throw err;
+    throw finish(record, call, span, started, err);
   }
   finish(record, call, span, started);
   return response;
@@ -69,7 +91,13 @@ async function settled(result: Promise<Message>, record: Recorder, call: Call, s
 
 /** The app and session a call concerns, for log lines: ids only, never other request fields. */
 function subjectOf(call: Call): { app_id?: string; session_id?: string } {
-  const { appId, sessionId } = call.request as { appId?: unknown; sessionId?: unknown };
+  let appId: unknown;
+  let sessionId: unknown;
+  try {
+    ({ appId, sessionId } = call.request as { appId?: unknown; sessionId?: unknown });
+  } catch {
+    return {}; // The body did not decode, or is not read yet: there is no subject to name.
+  }
   return {
     app_id: typeof appId === "string" && appId !== "" ? appId : undefined,
     session_id: typeof sessionId === "string" && sessionId !== "" ? sessionId : undefined,
@@ -119,7 +147,7 @@ async function* traced(
     outcome = {};
   } catch (err) {
     outcome = { err };
-    throw err;
+    throw callOutcome(err, () => call.ctx.signal);
   } finally {
     finish(record, call, span, started, outcome ? outcome.err : closedByCaller());
   }

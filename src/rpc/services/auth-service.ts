@@ -12,7 +12,7 @@ import { listSessions } from "../../domain/sessions/list-sessions.js";
 import type { PageTokens } from "../../domain/sessions/page-token.js";
 import { sessionToPb, statesFromPb, userRefFromPb } from "../codec.js";
 import { type CallContext, callerOf } from "../context.js";
-import type { ServiceHandlers } from "../pipeline.js";
+import type { ServiceImpl } from "../pipeline.js";
 import { notImplemented } from "./unimplemented.js";
 
 /** What the AuthService handlers need; built in app.ts. */
@@ -22,9 +22,14 @@ export interface AuthServiceDeps {
 }
 
 /** AuthService: decode, call the domain, encode. Nothing else lives here. */
-export function createAuthServiceHandlers(deps: AuthServiceDeps): ServiceHandlers {
+export function createAuthServiceHandlers(deps: AuthServiceDeps): ServiceImpl<typeof AuthService> {
   return {
-    ...notImplemented(AuthService),
+    ...notImplemented(AuthService, [
+      "startAuthorization",
+      "cancelAuthSession",
+      "completeAuthorization",
+      "watchAuthEvents",
+    ]),
     async getAuthSession(req: GetAuthSessionRequest, ctx: CallContext) {
       const session = await getSession(deps, callerOf(ctx), req.sessionId);
       return create(GetAuthSessionResponseSchema, { session: sessionToPb(session) });

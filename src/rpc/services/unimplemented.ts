@@ -1,14 +1,19 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { DomainError, DomainErrorCode } from "../../domain/errors.js";
-import type { ServiceHandlers } from "../pipeline.js";
+import type { ServiceHandlers, ServiceImpl } from "../pipeline.js";
 
 /**
- * A handler per method that answers UNIMPLEMENTED: the contract is complete on the wire
- * before every behaviour is, and a caller never receives a fake result.
+ * Handlers that answer UNIMPLEMENTED for the named methods: the contract is complete on the wire
+ * before every behaviour is, and a caller never receives a fake result. The names are checked
+ * against the descriptor, so the list cannot name a method that does not exist.
  */
-export function notImplemented(service: DescService): ServiceHandlers {
+export function notImplemented<S extends DescService, K extends keyof S["method"] & string>(
+  service: S,
+  names: readonly K[],
+): Pick<ServiceImpl<S>, K> {
   const handlers: ServiceHandlers = {};
   for (const method of service.methods) {
+    if (!(names as readonly string[]).includes(method.localName)) continue;
     const fail = () => {
       throw new DomainError(
         DomainErrorCode.NOT_IMPLEMENTED,
@@ -23,5 +28,5 @@ export function notImplemented(service: DescService): ServiceHandlers {
           }
         : async () => fail();
   }
-  return handlers;
+  return handlers as unknown as Pick<ServiceImpl<S>, K>;
 }
