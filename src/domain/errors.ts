@@ -18,6 +18,7 @@ export const DomainErrorCode = {
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
   CURSOR_EXPIRED: "CURSOR_EXPIRED",
   SHUTTING_DOWN: "SHUTTING_DOWN",
+  REFRESH_IN_PROGRESS: "REFRESH_IN_PROGRESS",
 } as const;
 
 export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
@@ -110,6 +111,8 @@ const IS_FAULT: Record<DomainErrorCode, boolean> = {
   STORE_UNAVAILABLE: true,
   CURSOR_EXPIRED: false,
   SHUTTING_DOWN: false,
+  // Waiting for another replica's refresh is contention, not a fault (and never "invalid credentials").
+  REFRESH_IN_PROGRESS: false,
 };
 
 /** True for anything but a DomainError whose code is a normal answer to a caller. */
