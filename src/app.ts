@@ -5,8 +5,21 @@ import type { DescFile } from "@bufbuild/protobuf";
 import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
+import { createSealer } from "./crypto/seal.js";
+import type { RefreshClaim } from "./domain/grants/grant.js";
+import { createGrantCache } from "./domain/grants/grant-cache.js";
+import {
+  createGrantRefresher,
+  DEFAULT_REFRESH_TIMINGS,
+  type RefreshTimings,
+} from "./domain/grants/refresh.js";
+import { createTokenUseCases, type TokenUseCases } from "./domain/grants/token-service.js";
 import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.js";
 import { createHttpServer } from "./http/server.js";
+import { createGrantRefresherJob } from "./jobs/grant-refresher.js";
+import { createLarkLimiters } from "./jobs/limits.js";
+import { createJobRunner } from "./jobs/runner.js";
+import { createLarkGateway } from "./lark/gateway.js";
 import { addConnectService } from "./rpc/connect-mount.js";
 import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
 import { authenticateInterceptor, authorizeInterceptor } from "./rpc/interceptors/auth.js";
@@ -19,7 +32,10 @@ import type { Sandbox } from "./sandbox.js";
 import { createShutdownController } from "./shutdown.js";
 import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
+import { createInProcessNotifier, createPgNotifier, type GrantNotifier } from "./store/grant-notifier.js";
+import { createGrantStore } from "./store/grant-store.js";
 import { createSessionStore } from "./store/session-store.js";
+import { createTokenAuditWriter } from "./store/token-audit-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics } from "./telemetry/metrics.js";
 import { getTracer } from "./telemetry/tracing.js";
@@ -28,6 +44,14 @@ import { getTracer } from "./telemetry/tracing.js";
 export interface AppOverrides {
   readonly db?: Database;
   readonly logger?: Logger;
+  /** The URL of `db` when it is PostgreSQL: the grant cache LISTENs on a connection of its own. */
+  readonly databaseUrl?: string;
+  /** Refresh lease and upstream time-out (tests shorten them). */
+  readonly refreshTimings?: Partial<RefreshTimings>;
+  /** Test failpoint between Lark's answer and the commit (a throw = a crash there). */
+  readonly afterRefreshAnswer?: (claim: RefreshClaim) => Promise<void> | void;
+  /** Run the background refresher (default true). */
+  readonly grantRefresher?: boolean;
 }
 
 /** A running service: its bound ports and one way to stop it. */
@@ -47,10 +71,11 @@ const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_tok
 function handlersFor(
   db: Database,
   pageTokens: PageTokens,
+  tokens: TokenUseCases,
 ): Map<(typeof SERVICES)[number]["methods"][number], ServiceHandlers[string]> {
   const byService = [
     [AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens })],
-    [TokenService, createTokenServiceHandlers()],
+    [TokenService, createTokenServiceHandlers(tokens)],
   ] as const;
   const map = new Map();
   for (const [service, handlers] of byService) {
@@ -85,6 +110,7 @@ function createServers(
   db: Database,
   logger: Logger,
   callerKeys: readonly CallerKeyConfig[],
+  tokens: TokenUseCases,
 ) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
@@ -100,7 +126,11 @@ function createServers(
   // from derivePageTokenKey(first encryption key) and survive restarts and cross replicas; with
   // this one a token is only honoured by the process that issued it.
   const pageTokens = createPageTokens(randomBytes(32));
-  const mount = { pipeline: createPipeline(handlersFor(db, pageTokens), chain), logger, signals: stopping };
+  const mount = {
+    pipeline: createPipeline(handlersFor(db, pageTokens, tokens), chain),
+    logger,
+    signals: stopping,
+  };
   const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
   const http = createHttpServer({
     routes: (router) => {
@@ -112,6 +142,67 @@ function createServers(
     signals: stopping,
   });
   return { grpc, http, stopping };
+}
+
+/**
+ * The tokens part: sealed grant store, change signal (LISTEN/NOTIFY on PostgreSQL, in-process embedded),
+ * cache, single-flight refresher, audit trail, background refresher. The integrator may move this.
+ */
+async function createGrants(p: {
+  config: ServiceConfig;
+  db: Database;
+  logger: Logger;
+  apps: readonly LarkAppConfig[];
+  encryptionKeys: ServiceConfig["encryptionKeys"];
+  overrides: AppOverrides;
+}) {
+  const { db, logger, overrides } = p;
+  const url = overrides.db ? overrides.databaseUrl : p.config.databaseUrl;
+  const changes: GrantNotifier =
+    db.mode === "postgres" && url
+      ? await createPgNotifier({
+          url,
+          onError: (err) => logger.warn({ err }, "grant change listener failed"),
+        })
+      : createInProcessNotifier();
+  const sealer = createSealer(p.encryptionKeys);
+  const store = createGrantStore(db, sealer, changes.publish);
+  const lark = createLarkGateway({ apps: p.apps, logger });
+  const clock = { now: () => new Date() };
+  const instanceId = randomBytes(6).toString("hex");
+  const refresher = createGrantRefresher({
+    store,
+    lark,
+    changes,
+    clock,
+    instanceId,
+    timings: overrides.refreshTimings,
+    afterUpstreamAnswer: overrides.afterRefreshAnswer,
+  });
+  const audit = createTokenAuditWriter(db, {
+    onError: (err, dropped) => logger.error({ err, dropped }, "token audit write failed"),
+  });
+  const cache = createGrantCache({ store, changes });
+  const policy = { threshold: p.config.options.tokenRefreshThreshold };
+  const tokens = createTokenUseCases({ store, changes, lark, clock, cache, refresher, policy, audit });
+  const job = createGrantRefresherJob({
+    store,
+    refresher,
+    limiter: createLarkLimiters().token,
+    policy,
+    logger,
+    instanceId: `${instanceId}-job`,
+    leaseMs: { ...DEFAULT_REFRESH_TIMINGS, ...overrides.refreshTimings }.leaseMs,
+  });
+  const runner = createJobRunner({ jobs: overrides.grantRefresher === false ? [] : [job], logger });
+  runner.start();
+  const close = async () => {
+    await runner.stop(5000);
+    cache.close();
+    await audit.close();
+    await changes.close();
+  };
+  return { tokens, close };
 }
 
 /** Runs `steps` in reverse, logging (not throwing) failures: used to undo a half-built app. */
@@ -146,7 +237,11 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       }));
     if (!overrides.db) undo.push(() => db.close());
     await syncApps(db, apps);
-    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys);
+    const keys =
+      sandbox && config.encryptionKeys.length === 0 ? sandbox.encryptionKeys : config.encryptionKeys;
+    const grants = await createGrants({ config, db, logger, apps, encryptionKeys: keys, overrides });
+    undo.push(grants.close);
+    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys, grants.tokens);
     undo.push(() => stopping.drain(grpc, http));
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);

@@ -25,6 +25,7 @@ const STATUS: Record<DomainErrorCode, Code> = {
   STORE_UNAVAILABLE: Code.Unavailable,
   CURSOR_EXPIRED: Code.OutOfRange,
   SHUTTING_DOWN: Code.Unavailable,
+  REFRESH_IN_PROGRESS: Code.Unavailable,
 };
 
 /** Transport outcomes that are not faults of this service and keep their own status. */
