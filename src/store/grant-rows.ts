@@ -22,15 +22,15 @@ export interface GrantRow {
   avatar_url: string | null;
   scopes: string[];
   access_token_sealed: Buffer;
-  access_expire_time: Date;
-  access_issue_time: Date | null;
-  last_refresh_time: Date | null;
-  create_time: Date;
-  refresh_expire_time: Date | null;
+  access_expire_time: Date | string;
+  access_issue_time: Date | string | null;
+  last_refresh_time: Date | string | null;
+  create_time: Date | string;
+  refresh_expire_time: Date | string | null;
   status: GrantStatus;
   version: string | number;
-  lease_expire_time: Date | null;
-  refresh_retry_time: Date | null;
+  lease_expire_time: Date | string | null;
+  refresh_retry_time: Date | string | null;
 }
 
 /** AAD binding a sealed token to its row and field (the flow seals the same way). */
@@ -59,6 +59,14 @@ export function identityOf(row: GrantRow): UserIdentity {
   return { openId: row.open_id, ...Object.fromEntries(present) };
 }
 
+/** Raw queries hand timestamps back as strings (MikroORM leaves pg's date parsing off). */
+export function toDate(value: Date | string): Date;
+export function toDate(value: Date | string | null): Date | undefined;
+export function toDate(value: Date | string | null): Date | undefined {
+  if (value === null) return undefined;
+  return value instanceof Date ? value : new Date(value);
+}
+
 /** Opens the access token; a value that fails to open throws (fail closed, I11), it is never served. */
 export function grantFromRow(row: GrantRow, sealer: Sealer): StoredGrant {
   const accessToken = sealer.open(
@@ -71,14 +79,14 @@ export function grantFromRow(row: GrantRow, sealer: Sealer): StoredGrant {
     identity: identityOf(row),
     scopes: row.scopes,
     accessToken,
-    accessExpireTime: row.access_expire_time,
+    accessExpireTime: toDate(row.access_expire_time),
     // Grants written before the issue time was kept: the last write of a pair is the best estimate.
-    accessIssueTime: row.access_issue_time ?? row.last_refresh_time ?? row.create_time,
+    accessIssueTime: toDate(row.access_issue_time ?? row.last_refresh_time ?? row.create_time),
     status: row.status,
     version: Number(row.version),
-    ...(row.refresh_expire_time && { refreshExpireTime: row.refresh_expire_time }),
-    ...(row.lease_expire_time && { leaseExpireTime: row.lease_expire_time }),
-    ...(row.refresh_retry_time && { refreshRetryTime: row.refresh_retry_time }),
+    ...(row.refresh_expire_time && { refreshExpireTime: toDate(row.refresh_expire_time) }),
+    ...(row.lease_expire_time && { leaseExpireTime: toDate(row.lease_expire_time) }),
+    ...(row.refresh_retry_time && { refreshRetryTime: toDate(row.refresh_retry_time) }),
   };
 }
 

@@ -9,6 +9,7 @@ import {
   type GrantRow,
   grantAad,
   grantFromRow,
+  toDate,
   userColumn,
 } from "./grant-rows.js";
 import { storeCall } from "./store-errors.js";
@@ -24,7 +25,7 @@ interface ClaimRow {
   refresh_token_sealed: Buffer;
   consecutive_refresh_failures: number;
   prev_status: string;
-  prev_attempt: Date | null;
+  prev_attempt: Date | string | null;
 }
 
 /**
@@ -67,10 +68,10 @@ const CLAIM_DUE_SQL = `update user_grant g set lease_owner = ? || ':' || g.id,
 interface LeaseRow {
   version: string;
   status: string;
-  lease: Date | null;
-  retry: Date | null;
+  lease: Date | string | null;
+  retry: Date | string | null;
   has_rt: boolean;
-  now: Date;
+  now: Date | string;
 }
 
 const FENCE = "id = ? and lease_owner = ? and version = ?";
@@ -128,8 +129,11 @@ export function createGrantStore(db: Database, sealer: Sealer, signal: LocalChan
     if (Number(row.version) !== version) return { kind: "changed" };
     if (row.status === "REAUTH_REQUIRED") return { kind: "unusable", reason: "REAUTH_REQUIRED" };
     if (!row.has_rt) return { kind: "unusable", reason: "NO_REFRESH_TOKEN" };
-    if (row.lease && row.lease > row.now) return { kind: "held", leaseExpireTime: row.lease };
-    if (row.retry && row.retry > row.now) return { kind: "backoff", retryTime: row.retry };
+    const [now, lease, retry] = [toDate(row.now), toDate(row.lease), toDate(row.retry)];
+    // The lease in the caller's clock: what remains of it by the database's, from now on ours.
+    const local = (at: Date) => new Date(Date.now() + (at.getTime() - now.getTime()));
+    if (lease && lease > now) return { kind: "held", leaseExpireTime: local(lease) };
+    if (retry && retry > now) return { kind: "backoff", retryTime: local(retry) };
     return { kind: "changed" }; // freed between the two statements: just try again
   };
 
