@@ -17,7 +17,8 @@ import { createTokenUseCases, type TokenUseCases } from "./domain/grants/token-s
 import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.js";
 import { createHttpServer } from "./http/server.js";
 import { createGrantRefresherJob } from "./jobs/grant-refresher.js";
-import { createLarkLimiters } from "./jobs/limits.js";
+import { createLarkLimiters, LARK_LIMITS } from "./jobs/limits.js";
+import { createShareLimiter, scaleWindows } from "./jobs/rate-limiter.js";
 import { createJobRunner } from "./jobs/runner.js";
 import { createLarkGateway } from "./lark/gateway.js";
 import { addConnectService } from "./rpc/connect-mount.js";
@@ -188,7 +189,10 @@ async function createGrants(p: {
   const job = createGrantRefresherJob({
     store,
     refresher,
-    limiter: createLarkLimiters().token,
+    // 80% of Lark's token-endpoint limits, drawn from the same budget as exchanges (benchmarks.md goal).
+    limiter: createShareLimiter(createLarkLimiters().token, {
+      windows: scaleWindows(LARK_LIMITS.perApp, 0.8),
+    }),
     policy,
     logger,
     instanceId: `${instanceId}-job`,
