@@ -3,8 +3,10 @@ import type { AddressInfo } from "node:net";
 import type { DescFile, DescMethod } from "@bufbuild/protobuf";
 import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
+import { createGrants, type TokenOverrides } from "./compose/tokens.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
 import { derivePageTokenKey } from "./crypto/page-token-key.js";
+import type { TokenUseCases } from "./domain/grants/token-service.js";
 import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.js";
 import { createHttpServer } from "./http/server.js";
 import { connectRequestGate } from "./rpc/connect-gate.js";
@@ -26,7 +28,7 @@ import { createMetrics } from "./telemetry/metrics.js";
 import { getTracer } from "./telemetry/tracing.js";
 
 /** Replaceable parts, for tests: an already open database, a logger. */
-export interface AppOverrides {
+export interface AppOverrides extends TokenOverrides {
   readonly db?: Database;
   readonly logger?: Logger;
 }
@@ -45,10 +47,14 @@ export interface App {
 const SERVICES = [AuthService, TokenService] as const;
 const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_token_service];
 
-function handlersFor(db: Database, pageTokens: PageTokens): Map<DescMethod, AnyHandler> {
+function handlersFor(
+  db: Database,
+  pageTokens: PageTokens,
+  tokens: TokenUseCases,
+): Map<DescMethod, AnyHandler> {
   return new Map([
     ...bindService(AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens })),
-    ...bindService(TokenService, createTokenServiceHandlers()),
+    ...bindService(TokenService, createTokenServiceHandlers(tokens)),
   ]);
 }
 
@@ -79,6 +85,7 @@ function createServers(
   logger: Logger,
   callerKeys: readonly CallerKeyConfig[],
   pageTokens: PageTokens,
+  tokens: TokenUseCases,
 ) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
@@ -92,7 +99,7 @@ function createServers(
     authorizeInterceptor,
   ];
   const mount = {
-    pipeline: createPipeline(handlersFor(db, pageTokens), chain),
+    pipeline: createPipeline(handlersFor(db, pageTokens, tokens), chain),
     logger,
     signals: stopping,
     refused: metrics.refused,
@@ -164,7 +171,9 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     if (!signingKey) throw new Error("no encryption key: set LARK_AUTH_ENCRYPTION_KEYS");
     // Derived from the shared sealing key, so every replica honours the page tokens of the others.
     const pageTokens = createPageTokens(derivePageTokenKey(signingKey.key));
-    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys, pageTokens);
+    const grants = await createGrants({ config, db, logger, apps, encryptionKeys: keys, overrides });
+    undo.push(grants.close);
+    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys, pageTokens, grants.tokens);
     undo.push(() => stopping.drain(grpc, http));
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);

@@ -21,6 +21,7 @@ export const DomainErrorCode = {
   STATE_INVALID: "STATE_INVALID",
   STATE_ALREADY_USED: "STATE_ALREADY_USED",
   SESSION_CONFLICT: "SESSION_CONFLICT",
+  REFRESH_IN_PROGRESS: "REFRESH_IN_PROGRESS",
 } as const;
 
 export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
@@ -117,6 +118,8 @@ const IS_FAULT: Record<DomainErrorCode, boolean> = {
   STATE_ALREADY_USED: false,
   // Two writers raced past the row lock: a bug in this service, worth an alert.
   SESSION_CONFLICT: true,
+  // Waiting for another replica's refresh is contention, not a fault (and never "invalid credentials").
+  REFRESH_IN_PROGRESS: false,
 };
 
 /** True for anything but a DomainError whose code is a normal answer to a caller. */

@@ -30,6 +30,7 @@ const STATUS: Record<DomainErrorCode, Code> = {
   STATE_INVALID: Code.InvalidArgument,
   STATE_ALREADY_USED: Code.FailedPrecondition,
   SESSION_CONFLICT: Code.Aborted,
+  REFRESH_IN_PROGRESS: Code.Unavailable,
 };
 
 /** Transport outcomes that are not faults of this service and keep their own status. */

@@ -77,8 +77,9 @@ describe("the edge: authentication, validation, unimplemented, HTTP endpoints", 
     const user = { id: { case: "openId" as const, value: "ou_abc" } };
     const start = await rejection(auth.startAuthorization({ appId: TEST_APP_ID, user }));
     expect(start.code).toBe(Code.Unimplemented);
+    // TokenService has landed: without a grant the answer is a real one, never a fake token.
     expect((await rejection(token.getUserAccessToken({ appId: TEST_APP_ID, user }))).code).toBe(
-      Code.Unimplemented,
+      Code.FailedPrecondition,
     );
     const stream = auth.watchAuthEvents({ appId: TEST_APP_ID });
     const err = await rejection(

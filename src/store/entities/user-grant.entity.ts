@@ -43,6 +43,17 @@ export const UserGrantSchema = defineEntity({
     leaseExpireTime: p.datetime().nullable(),
     lastRefreshTime: p.datetime().nullable(),
     consecutiveRefreshFailures: p.integer().default(0),
+    /**
+     * Set when a refresh is claimed (before Lark is called) and cleared when its outcome is recorded: a
+     * lease found expired while this is set means Lark may have rotated the token and the answer was lost.
+     */
+    refreshAttemptTime: p.datetime().nullable(),
+    /** Transient failures back off: no refresh is attempted before this instant. */
+    refreshRetryTime: p.datetime().nullable(),
+    /** When Lark issued the stored access token; with its expiry, the token's lifetime (refresh threshold). */
+    accessIssueTime: p.datetime().nullable(),
+    /** Why the grant needs re-authorization (e.g. REFRESH_TOKEN_REVOKED), for operators. */
+    statusReason: p.text().nullable(),
     createTime: p.datetime().defaultRaw("now()"),
     updateTime: p
       .datetime()
@@ -69,6 +80,24 @@ export const UserGrantSchema = defineEntity({
     { name: "user_grant_app_union_id_idx", properties: ["appId", "unionId"], where: "union_id is not null" },
     // The background refresher: active grants, soonest access-token expiry first.
     { name: "user_grant_active_expire_idx", properties: ["accessExpireTime"], where: "status = 'ACTIVE'" },
+    // The refresher also confirms grants whose last refresh outcome is unknown.
+    {
+      name: "user_grant_uncertain_idx",
+      properties: ["refreshRetryTime"],
+      where: "status = 'REFRESH_UNCERTAIN'",
+    },
+  ],
+  triggers: [
+    {
+      // Every write, whoever makes it (refresh, re-authorization, revoke), tells every replica's token
+      // cache on PostgreSQL: NOTIFY is sent at commit, so a listener never sees a change before it is
+      // readable. The payload names the row only (app and open_id), never a token.
+      name: "user_grant_notify_change",
+      timing: "after",
+      events: ["insert", "update", "delete"],
+      forEach: "row",
+      body: "perform pg_notify('lark_auth_grant', case when tg_op = 'DELETE' then old.app_id || ':' || old.open_id else new.app_id || ':' || new.open_id end); return null;",
+    },
   ],
 });
 

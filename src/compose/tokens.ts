@@ -1,0 +1,96 @@
+import { randomBytes } from "node:crypto";
+import type { LarkAppConfig, ServiceConfig } from "../config/types.js";
+import { createSealer } from "../crypto/seal.js";
+import type { RefreshClaim } from "../domain/grants/grant.js";
+import { createGrantCache } from "../domain/grants/grant-cache.js";
+import {
+  createGrantRefresher,
+  DEFAULT_REFRESH_TIMINGS,
+  type RefreshTimings,
+} from "../domain/grants/refresh.js";
+import { createTokenUseCases } from "../domain/grants/token-service.js";
+import { createGrantRefresherJob } from "../jobs/grant-refresher.js";
+import { createLarkLimiters, LARK_LIMITS } from "../jobs/limits.js";
+import { createShareLimiter, scaleWindows } from "../jobs/rate-limiter.js";
+import { createJobRunner } from "../jobs/runner.js";
+import { createLarkGateway } from "../lark/gateway.js";
+import type { Database } from "../store/database.js";
+import { createInProcessNotifier, createPgNotifier, type GrantNotifier } from "../store/grant-notifier.js";
+import { createGrantStore } from "../store/grant-store.js";
+import { createTokenAuditWriter } from "../store/token-audit-store.js";
+import type { Logger } from "../telemetry/logger.js";
+
+/** What tests may change in the tokens part. */
+export interface TokenOverrides {
+  /** Refresh lease and upstream time-out (tests shorten them). */
+  readonly refreshTimings?: Partial<RefreshTimings>;
+  /** Test failpoint between Lark's answer and the commit (a throw = a crash there). */
+  readonly afterRefreshAnswer?: (claim: RefreshClaim) => Promise<void> | void;
+  /** Run the background refresher (default true). */
+  readonly grantRefresher?: boolean;
+}
+
+/**
+ * The tokens part: sealed grant store, change signal (LISTEN/NOTIFY on PostgreSQL, in-process embedded),
+ * cache, single-flight refresher, audit trail, background refresher.
+ */
+export async function createGrants(p: {
+  config: ServiceConfig;
+  db: Database;
+  logger: Logger;
+  apps: readonly LarkAppConfig[];
+  encryptionKeys: ServiceConfig["encryptionKeys"];
+  overrides: TokenOverrides;
+}) {
+  const { db, logger, overrides } = p;
+  // LISTEN needs a connection of its own: MikroORM's pool hands connections back between queries.
+  const url = db.url;
+  const changes: GrantNotifier =
+    db.mode === "postgres" && url
+      ? await createPgNotifier({
+          url,
+          onError: (err) => logger.warn({ err }, "grant change listener failed"),
+        })
+      : createInProcessNotifier();
+  const sealer = createSealer(p.encryptionKeys);
+  const store = createGrantStore(db, sealer, changes.publish);
+  const lark = createLarkGateway({ apps: p.apps, logger });
+  const clock = { now: () => new Date() };
+  const instanceId = randomBytes(6).toString("hex");
+  const refresher = createGrantRefresher({
+    store,
+    lark,
+    changes,
+    clock,
+    instanceId,
+    timings: overrides.refreshTimings,
+    afterUpstreamAnswer: overrides.afterRefreshAnswer,
+  });
+  const audit = createTokenAuditWriter(db, {
+    onError: (err, dropped) => logger.error({ err, dropped }, "token audit write failed"),
+  });
+  const cache = createGrantCache({ store, changes });
+  const policy = { threshold: p.config.options.tokenRefreshThreshold };
+  const tokens = createTokenUseCases({ store, changes, lark, clock, cache, refresher, policy, audit });
+  const job = createGrantRefresherJob({
+    store,
+    refresher,
+    // 80% of Lark's token-endpoint limits, drawn from the same budget as exchanges (benchmarks.md goal).
+    limiter: createShareLimiter(createLarkLimiters().token, {
+      windows: scaleWindows(LARK_LIMITS.perApp, 0.8),
+    }),
+    policy,
+    logger,
+    instanceId: `${instanceId}-job`,
+    leaseMs: { ...DEFAULT_REFRESH_TIMINGS, ...overrides.refreshTimings }.leaseMs,
+  });
+  const runner = createJobRunner({ jobs: overrides.grantRefresher === false ? [] : [job], logger });
+  runner.start();
+  const close = async () => {
+    await runner.stop(5000);
+    cache.close();
+    await audit.close();
+    await changes.close();
+  };
+  return { tokens, close };
+}
