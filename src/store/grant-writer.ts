@@ -27,8 +27,8 @@ export async function activeGrantScopes(
 const UPSERT_GRANT = `
 insert into user_grant (id, app_id, open_id, user_id, union_id, tenant_key, name, en_name, email, mobile,
   avatar_url, scopes, access_token_sealed, access_token_key_id, access_expire_time, refresh_token_sealed,
-  refresh_token_key_id, refresh_expire_time, status, create_time, update_time)
-values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?)
+  refresh_token_key_id, refresh_expire_time, status, create_time, update_time, access_issue_time)
+values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?)
 on conflict (app_id, open_id) do update set
   user_id = excluded.user_id, union_id = excluded.union_id, tenant_key = excluded.tenant_key,
   name = excluded.name, en_name = excluded.en_name, email = excluded.email, mobile = excluded.mobile,
@@ -37,7 +37,8 @@ on conflict (app_id, open_id) do update set
   access_expire_time = excluded.access_expire_time, refresh_token_sealed = excluded.refresh_token_sealed,
   refresh_token_key_id = excluded.refresh_token_key_id, refresh_expire_time = excluded.refresh_expire_time,
   status = 'ACTIVE', consecutive_refresh_failures = 0, lease_owner = null, lease_expire_time = null,
-  update_time = excluded.update_time,
+  refresh_attempt_time = null, refresh_retry_time = null, status_reason = null,
+  access_issue_time = excluded.access_issue_time, update_time = excluded.update_time,
   -- A new authorization fences out any refresher still holding the old pair.
   version = user_grant.version + 1`;
 
@@ -73,6 +74,8 @@ export async function upsertSealedGrant(
     refresh.keyId,
     grant.refreshExpireTime ?? null,
     now,
+    now,
+    // The refresher's threshold counts the token's lifetime from here.
     now,
   ]);
 }
