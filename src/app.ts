@@ -6,6 +6,9 @@ import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
 import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.js";
+import { createEventHub, type EventHub, type EventHubOptions } from "./events/hub.js";
+import { pgWakeups } from "./events/pg-wakeup.js";
+import { createEventsWebSocket } from "./http/events-websocket.js";
 import { createHttpServer } from "./http/server.js";
 import { addConnectService } from "./rpc/connect-mount.js";
 import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
@@ -19,6 +22,7 @@ import type { Sandbox } from "./sandbox.js";
 import { createShutdownController } from "./shutdown.js";
 import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
+import { createEventLogReader } from "./store/event-log.js";
 import { createSessionStore } from "./store/session-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics } from "./telemetry/metrics.js";
@@ -28,6 +32,8 @@ import { getTracer } from "./telemetry/tracing.js";
 export interface AppOverrides {
   readonly db?: Database;
   readonly logger?: Logger;
+  /** Event hub tuning (poll, bookmark interval, watcher buffer), for tests and the benchmark. */
+  readonly events?: EventHubOptions;
 }
 
 /** A running service: its bound ports and one way to stop it. */
@@ -37,6 +43,8 @@ export interface App {
   readonly apps: readonly LarkAppConfig[];
   readonly sandbox?: Sandbox;
   readonly logger: Logger;
+  /** The event hub; writers on the embedded database call `events.notifyEventsCommitted()` after a commit. */
+  readonly events: EventHub;
   /** Graceful: stop accepting, drain in-flight calls up to the grace period, end streams, close the database. */
   close(): Promise<void>;
 }
@@ -47,9 +55,10 @@ const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_tok
 function handlersFor(
   db: Database,
   pageTokens: PageTokens,
+  events: EventHub,
 ): Map<(typeof SERVICES)[number]["methods"][number], ServiceHandlers[string]> {
   const byService = [
-    [AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens })],
+    [AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens, events })],
     [TokenService, createTokenServiceHandlers()],
   ] as const;
   const map = new Map();
@@ -85,6 +94,7 @@ function createServers(
   db: Database,
   logger: Logger,
   callerKeys: readonly CallerKeyConfig[],
+  events: EventHub,
 ) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
@@ -100,8 +110,13 @@ function createServers(
   // from derivePageTokenKey(first encryption key) and survive restarts and cross replicas; with
   // this one a token is only honoured by the process that issued it.
   const pageTokens = createPageTokens(randomBytes(32));
-  const mount = { pipeline: createPipeline(handlersFor(db, pageTokens), chain), logger, signals: stopping };
+  const mount = {
+    pipeline: createPipeline(handlersFor(db, pageTokens, events), chain),
+    logger,
+    signals: stopping,
+  };
   const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
+  const websocket = createEventsWebSocket(mount);
   const http = createHttpServer({
     routes: (router) => {
       for (const s of SERVICES) addConnectService(router, s, mount);
@@ -110,8 +125,26 @@ function createServers(
     metrics: metrics.registry,
     logger,
     signals: stopping,
+    upgrade: websocket.handleUpgrade,
   });
-  return { grpc, http, stopping };
+  return { grpc, http, stopping, websocket };
+}
+
+/**
+ * The process's one event log reader: woken by LISTEN on a dedicated connection on PostgreSQL; on
+ * the embedded database (no NOTIFY across its connections) by writers' `notifyEventsCommitted()`
+ * and a shorter poll.
+ */
+async function startEventHub(db: Database, logger: Logger, options: EventHubOptions = {}): Promise<EventHub> {
+  const postgres = db.mode === "postgres";
+  const hub = createEventHub({
+    log: createEventLogReader(db),
+    logger,
+    wakeups: postgres ? pgWakeups(db.orm.config.get("clientUrl") as string, logger) : undefined,
+    options: { pollIntervalMs: postgres ? 1000 : 500, ...options },
+  });
+  await hub.start();
+  return hub;
 }
 
 /** Runs `steps` in reverse, logging (not throwing) failures: used to undo a half-built app. */
@@ -146,7 +179,10 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       }));
     if (!overrides.db) undo.push(() => db.close());
     await syncApps(db, apps);
-    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys);
+    const events = await startEventHub(db, logger, overrides.events);
+    undo.push(() => events.close());
+    const { grpc, http, stopping, websocket } = createServers(config, db, logger, callerKeys, events);
+    undo.push(async () => websocket.close());
     undo.push(() => stopping.drain(grpc, http));
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
@@ -164,7 +200,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       })();
       return closing;
     };
-    return { grpcPort, httpPort, apps, sandbox, logger, close };
+    return { grpcPort, httpPort, apps, sandbox, logger, events, close };
   } catch (err) {
     await unwind(undo, logger);
     throw err;

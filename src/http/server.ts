@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
@@ -13,6 +14,8 @@ export interface HttpServerDeps {
   readonly metrics: Registry;
   readonly logger: Logger;
   readonly signals: ShutdownSignals;
+  /** Serves a WebSocket upgrade (the events WebSocket); false when the path is not its own. */
+  readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -56,6 +59,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       if (!res.headersSent) json(res, 500, { error: "internal error" });
       else res.destroy();
     });
+  });
+  server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
+    if (!deps.upgrade?.(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
   });
   closeDrainedConnections(server, deps.signals.shutdown);
   return server;
