@@ -26,9 +26,16 @@ const LAYERS = {
   store: { may: ["domain", "crypto", "telemetry", "config"], why: "store/ implements domain ports only" },
   lark: { may: ["domain", "crypto", "telemetry", "config"], why: "lark/ implements domain ports only" },
   jobs: { may: ["domain", "telemetry", "config"], why: "jobs/ reach storage only through domain ports" },
-  events: { may: ["domain", "gen", "telemetry", "config"], why: "events/ reach storage through ports" },
+  events: {
+    may: ["domain", "gen", "wire", "telemetry", "config"],
+    why: "events/ reach storage through ports",
+  },
+  wire: {
+    may: ["domain", "gen"],
+    why: "wire/ is the one protobuf shape of domain values, shared by rpc/ and events/",
+  },
   rpc: {
-    may: ["domain", "gen", "crypto", "telemetry", "config", "shutdown"],
+    may: ["domain", "gen", "wire", "events", "crypto", "telemetry", "config", "shutdown"],
     why: "rpc/ reaches storage only through domain ports",
   },
   http: {

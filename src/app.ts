@@ -8,6 +8,9 @@ import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/typ
 import { derivePageTokenKey } from "./crypto/page-token-key.js";
 import type { TokenUseCases } from "./domain/grants/token-service.js";
 import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.js";
+import { createEventHub, type EventHub, type EventHubOptions } from "./events/hub.js";
+import { pgWakeups } from "./events/pg-wakeup.js";
+import { createEventsWebSocket } from "./http/events-websocket.js";
 import { createHttpServer } from "./http/server.js";
 import { connectRequestGate } from "./rpc/connect-gate.js";
 import { addConnectService } from "./rpc/connect-mount.js";
@@ -22,6 +25,7 @@ import type { Sandbox } from "./sandbox.js";
 import { createShutdownController, withinLimit } from "./shutdown.js";
 import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
+import { createEventLogReader } from "./store/event-log.js";
 import { createSessionStore } from "./store/session-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics } from "./telemetry/metrics.js";
@@ -31,6 +35,8 @@ import { getTracer } from "./telemetry/tracing.js";
 export interface AppOverrides extends TokenOverrides {
   readonly db?: Database;
   readonly logger?: Logger;
+  /** Event hub tuning (poll, bookmark interval, watcher buffer), for tests and the benchmark. */
+  readonly events?: EventHubOptions;
 }
 
 /** A running service: its bound ports and one way to stop it. */
@@ -40,20 +46,30 @@ export interface App {
   readonly apps: readonly LarkAppConfig[];
   readonly sandbox?: Sandbox;
   readonly logger: Logger;
+  /** The event hub; writers on the embedded database call `events.notifyEventsCommitted()` after a commit. */
+  readonly events: EventHub;
   /** Graceful: stop accepting, drain in-flight calls up to the grace period, end streams, close the database. */
   close(): Promise<void>;
 }
 
 const SERVICES = [AuthService, TokenService] as const;
+
+/** What the servers are built from, besides the config, the database and the logger. */
+interface ServiceParts {
+  readonly callerKeys: readonly CallerKeyConfig[];
+  readonly pageTokens: PageTokens;
+  readonly tokens: TokenUseCases;
+  readonly events: EventHub;
+}
 const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_token_service];
 
-function handlersFor(
-  db: Database,
-  pageTokens: PageTokens,
-  tokens: TokenUseCases,
-): Map<DescMethod, AnyHandler> {
+function handlersFor(db: Database, parts: ServiceParts): Map<DescMethod, AnyHandler> {
+  const { pageTokens, tokens, events } = parts;
   return new Map([
-    ...bindService(AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens })),
+    ...bindService(
+      AuthService,
+      createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens, events }),
+    ),
     ...bindService(TokenService, createTokenServiceHandlers(tokens)),
   ]);
 }
@@ -79,19 +95,12 @@ function readinessOf(db: Database) {
 }
 
 /** Both transports around one pipeline, sharing the shutdown signals; not listening yet. */
-function createServers(
-  config: ServiceConfig,
-  db: Database,
-  logger: Logger,
-  callerKeys: readonly CallerKeyConfig[],
-  pageTokens: PageTokens,
-  tokens: TokenUseCases,
-) {
+function createServers(config: ServiceConfig, db: Database, logger: Logger, parts: ServiceParts) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
   // Who is calling, then is the request well-formed, then may they: nothing a caller sent is
   // echoed (in a denial, a log line) before validation has bounded it.
-  const authenticate = authenticateInterceptor(() => callerKeys);
+  const authenticate = authenticateInterceptor(() => parts.callerKeys);
   const chain = [
     telemetryInterceptor(getTracer(), metrics.rpc, logger),
     authenticate,
@@ -99,12 +108,13 @@ function createServers(
     authorizeInterceptor,
   ];
   const mount = {
-    pipeline: createPipeline(handlersFor(db, pageTokens, tokens), chain),
+    pipeline: createPipeline(handlersFor(db, parts), chain),
     logger,
     signals: stopping,
     refused: metrics.refused,
   };
   const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
+  const websocket = createEventsWebSocket(mount);
   // On the HTTP port the caller is authenticated before connect-node reads the body.
   const checks = [refusalTelemetry(getTracer(), metrics.rpc), authenticate];
   const http = createHttpServer({
@@ -117,8 +127,26 @@ function createServers(
     metrics: metrics.registry,
     logger,
     signals: stopping,
+    upgrade: websocket.handleUpgrade,
   });
-  return { grpc, http, stopping };
+  return { grpc, http, stopping, websocket };
+}
+
+/**
+ * The process's one event log reader: woken by LISTEN on a dedicated connection on PostgreSQL; on
+ * the embedded database (no NOTIFY across its connections) by writers' `notifyEventsCommitted()`
+ * and a shorter poll.
+ */
+async function startEventHub(db: Database, logger: Logger, options: EventHubOptions = {}): Promise<EventHub> {
+  const postgres = db.mode === "postgres";
+  const hub = createEventHub({
+    log: createEventLogReader(db),
+    logger,
+    wakeups: postgres ? pgWakeups(db.orm.config.get("clientUrl") as string, logger) : undefined,
+    options: { pollIntervalMs: postgres ? 1000 : 500, ...options },
+  });
+  await hub.start();
+  return hub;
 }
 
 /**
@@ -173,7 +201,11 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     const pageTokens = createPageTokens(derivePageTokenKey(signingKey.key));
     const grants = await createGrants({ config, db, logger, apps, encryptionKeys: keys, overrides });
     undo.push(grants.close);
-    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys, pageTokens, grants.tokens);
+    const events = await startEventHub(db, logger, overrides.events);
+    undo.push(() => events.close());
+    const parts = { callerKeys, pageTokens, tokens: grants.tokens, events };
+    const { grpc, http, stopping, websocket } = createServers(config, db, logger, parts);
+    undo.push(async () => websocket.close());
     undo.push(() => stopping.drain(grpc, http));
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
@@ -191,7 +223,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       })();
       return closing;
     };
-    return { grpcPort, httpPort, apps, sandbox, logger, close };
+    return { grpcPort, httpPort, apps, sandbox, logger, events, close };
   } catch (err) {
     await unwind(undo, logger);
     throw err;

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
@@ -41,6 +42,8 @@ export interface HttpServerDeps {
   /** connect-node's request gate: checks run on headers before the body is read. */
   readonly requestGate?: (context: HandlerContext) => void;
   readonly refused?: RefusedMetrics;
+  /** Serves a WebSocket upgrade (the events WebSocket); false when the path is not its own. */
+  readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -96,6 +99,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     },
   );
   applyLimits(server, deps.limits ?? DEFAULT_HTTP_LIMITS);
+  server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
+    if (!deps.upgrade?.(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+  });
   return server;
 }
 

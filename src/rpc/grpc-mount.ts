@@ -214,6 +214,22 @@ function streamHandler(
 }
 
 /**
+ * Encoded responses by message object. A stream message may be one object shared by many calls
+ * (the event hub hands the same event to every watcher); encoding it once instead of per stream
+ * is most of the fan-out's cost with thousands of watchers (bench/watchers.ts).
+ */
+const encoded = new WeakMap<Message, Buffer>();
+
+function encodeOnce(schema: DescMethod["output"], msg: Message): Buffer {
+  let bytes = encoded.get(msg);
+  if (bytes === undefined) {
+    bytes = Buffer.from(toBinary(schema, msg));
+    encoded.set(msg, bytes);
+  }
+  return bytes;
+}
+
+/**
  * Mounts a protobuf-es service on grpc-js: the method paths, streaming flags and
  * serializers come from the generated descriptor, so there is no second service definition.
  */
@@ -232,7 +248,9 @@ export function addGrpcService(server: grpc.Server, service: DescService, deps: 
       requestSerialize: (msg: Message) => Buffer.from(toBinary(method.input, msg)),
       // Kept as bytes: GrpcPipelineCall decodes after authentication; a bad payload is INVALID_ARGUMENT.
       requestDeserialize: (bytes: Buffer) => bytes as unknown as Message,
-      responseSerialize: (msg: Message) => Buffer.from(toBinary(method.output, msg)),
+      responseSerialize: streaming
+        ? (msg: Message) => encodeOnce(method.output, msg)
+        : (msg: Message) => Buffer.from(toBinary(method.output, msg)),
       responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
       originalName: method.localName,
     };

@@ -82,13 +82,13 @@ describe("a plain @grpc/grpc-js client built from the .proto files", () => {
   });
 
   it("opens a server stream and receives its status", async () => {
-    const call = auth.WatchAuthEvents({ app_id: TEST_APP_ID }, metadata());
+    const call = auth.WatchAuthEvents({ app_id: TEST_APP_ID, after_event_id: "not-a-cursor" }, metadata());
     const err = await new Promise<grpc.ServiceError>((resolve) => {
       call.on("data", () => undefined);
       call.on("error", resolve);
     });
-    expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
-    expect(reasonFrom(err)).toBe("NOT_IMPLEMENTED");
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(reasonFrom(err)).toBe("INVALID_ARGUMENT");
   });
 
   it("answers INVALID_ARGUMENT for a payload that is not the request message", async () => {

@@ -81,15 +81,6 @@ describe("the edge: authentication, validation, unimplemented, HTTP endpoints", 
     expect((await rejection(token.getUserAccessToken({ appId: TEST_APP_ID, user }))).code).toBe(
       Code.FailedPrecondition,
     );
-    const stream = auth.watchAuthEvents({ appId: TEST_APP_ID });
-    const err = await rejection(
-      (async () => {
-        for await (const _ of stream) {
-          /* drain */
-        }
-      })(),
-    );
-    expect(err.code).toBe(Code.Unimplemented);
   });
 
   it("serves /healthz, /readyz and /metrics", async () => {

@@ -5,7 +5,14 @@ import { MIGRATIONS_DIR } from "../../src/store/orm-config.js";
 import { createTestDatabase, type TestDatabase, testServerUrl } from "../support/db.js";
 
 const MIGRATION_FILES = readdirSync(MIGRATIONS_DIR).filter((f) => /^Migration.*\.ts$/.test(f));
-const TABLES = ["auth_event", "auth_session", "lark_app", "token_access_audit", "user_grant"];
+const TABLES = [
+  "auth_event",
+  "auth_event_horizon",
+  "auth_session",
+  "lark_app",
+  "token_access_audit",
+  "user_grant",
+];
 
 describe("migrations", () => {
   let t: TestDatabase;

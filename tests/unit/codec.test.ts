@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AuthSession } from "../../src/domain/sessions/session.js";
-import { identityToPb, sessionToPb } from "../../src/rpc/codec.js";
+import { identityToPb, sessionToPb } from "../../src/wire/codec.js";
 
 const identity = {
   openId: "ou_1",

@@ -5,12 +5,15 @@ import {
   GetAuthSessionResponseSchema,
   type ListAuthSessionsRequest,
   ListAuthSessionsResponseSchema,
+  type WatchAuthEventsRequest,
 } from "../../../gen/lark/auth/v1/auth_service_pb.js";
 import type { SessionStore } from "../../domain/ports.js";
 import { getSession } from "../../domain/sessions/get-session.js";
 import { listSessions } from "../../domain/sessions/list-sessions.js";
 import type { PageTokens } from "../../domain/sessions/page-token.js";
-import { sessionToPb, statesFromPb, userRefFromPb } from "../codec.js";
+import type { EventHub } from "../../events/hub.js";
+import { watchAuthEvents } from "../../events/watch.js";
+import { sessionToPb, statesFromPb, userRefFromPb } from "../../wire/codec.js";
 import { type CallContext, callerOf } from "../context.js";
 import type { ServiceImpl } from "../pipeline.js";
 import { notImplemented } from "./unimplemented.js";
@@ -19,6 +22,7 @@ import { notImplemented } from "./unimplemented.js";
 export interface AuthServiceDeps {
   readonly sessions: SessionStore;
   readonly pageTokens: PageTokens;
+  readonly events: EventHub;
 }
 
 /** AuthService: decode, call the domain, encode. Nothing else lives here. */
@@ -42,6 +46,9 @@ export function createAuthServiceHandlers(deps: AuthServiceDeps): ServiceImpl<ty
         sessions: result.sessions.map(sessionToPb),
         nextPageToken: result.nextPageToken,
       });
+    },
+    watchAuthEvents(req: WatchAuthEventsRequest, ctx: CallContext) {
+      return watchAuthEvents(deps.events, callerOf(ctx), req, ctx.signal);
     },
   };
 }

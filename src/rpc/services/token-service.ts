@@ -18,7 +18,7 @@ import {
 import type { StoredGrant } from "../../domain/grants/grant.js";
 import type { TokenUseCases } from "../../domain/grants/token-service.js";
 import type { UserRef } from "../../domain/users.js";
-import { identityToPb, userRefFromPb } from "../codec.js";
+import { identityToPb, userRefFromPb } from "../../wire/codec.js";
 import { type CallContext, callerOf } from "../context.js";
 import type { ServiceImpl } from "../pipeline.js";
 

@@ -58,6 +58,22 @@ export const AuthEventSchema = defineEntity({
       forEach: "statement",
       body: "perform pg_advisory_xact_lock(hashtext('lark_auth.auth_event')); return null;",
     },
+    // Keeps auth_event_horizon (the highest id ever deleted) exact, whoever deletes: see that entity.
+    {
+      name: "auth_event_advance_horizon",
+      timing: "after",
+      events: ["delete"],
+      forEach: "row",
+      body: "update auth_event_horizon set pruned_through = greatest(pruned_through, old.id) where id = 1; return null;",
+    },
+    // Wakes the event readers of every replica at commit (folded per transaction); they also poll.
+    {
+      name: "auth_event_notify",
+      timing: "after",
+      events: ["insert"],
+      forEach: "statement",
+      body: "perform pg_notify('lark_auth_events', ''); return null;",
+    },
   ],
 });
 

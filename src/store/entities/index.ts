@@ -1,10 +1,12 @@
 import { AuthEventSchema } from "./auth-event.entity.js";
+import { AuthEventHorizonSchema } from "./auth-event-horizon.entity.js";
 import { AuthSessionSchema } from "./auth-session.entity.js";
 import { LarkAppSchema } from "./lark-app.entity.js";
 import { TokenAccessAuditSchema } from "./token-access-audit.entity.js";
 import { UserGrantSchema } from "./user-grant.entity.js";
 
 export * from "./auth-event.entity.js";
+export * from "./auth-event-horizon.entity.js";
 export * from "./auth-session.entity.js";
 export * from "./lark-app.entity.js";
 export * from "./token-access-audit.entity.js";
@@ -17,4 +19,5 @@ export const ENTITIES = [
   UserGrantSchema,
   AuthEventSchema,
   TokenAccessAuditSchema,
+  AuthEventHorizonSchema,
 ];

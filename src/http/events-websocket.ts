@@ -1,0 +1,124 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { type WebSocket, WebSocketServer } from "ws";
+import { jsonOf, requestFromQuery, WATCH_METHOD as WATCH, type WatchResponse } from "../events/wire.js";
+import { newCallContext } from "../rpc/call-context.js";
+import { shuttingDown, toErrorAnswer } from "../rpc/errors.js";
+import { isStream, type Next } from "../rpc/pipeline.js";
+import type { ShutdownSignals } from "../shutdown.js";
+import type { Logger } from "../telemetry/logger.js";
+
+/** The path of the events WebSocket on the HTTP port. */
+export const EVENTS_WS_PATH = "/v1/auth-events";
+/** The subprotocol the server selects; a client must offer it. */
+export const EVENTS_WS_PROTOCOL = "lark-auth.v1";
+/** Browsers cannot set headers: they offer `lark-auth.bearer.<caller key>` as a second subprotocol. */
+export const BEARER_PROTOCOL_PREFIX = "lark-auth.bearer.";
+/** Close codes for errors are 4000 + the gRPC status code; the reason is the ErrorInfo reason. */
+export const CLOSE_CODE_BASE = 4000;
+
+export interface EventsWebSocketDeps {
+  /** The same interceptors and handler as both RPC transports. */
+  readonly pipeline: Next;
+  readonly logger: Logger;
+  readonly signals: ShutdownSignals;
+  /** A ping this often; a socket that has not answered the previous one is closed (default 30 s). */
+  readonly pingIntervalMs?: number;
+}
+
+export interface EventsWebSocket {
+  /** Serves an upgrade request for EVENTS_WS_PATH; false (socket untouched) for any other path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  close(): void;
+}
+
+/** Above this many unsent bytes, the next message waits for the socket (and the watcher's bound applies). */
+const HIGH_WATER_BYTES = 256 * 1024;
+
+/** The caller key from the header, else from the `lark-auth.bearer.<key>` subprotocol. */
+function authorizationOf(req: IncomingMessage): string | undefined {
+  if (req.headers.authorization !== undefined) return req.headers.authorization;
+  const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+  const key = offered.find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX))?.slice(BEARER_PROTOCOL_PREFIX.length);
+  return key === undefined ? undefined : `Bearer ${key}`;
+}
+
+function send(ws: WebSocket, text: string): Promise<void> | undefined {
+  if (ws.bufferedAmount < HIGH_WATER_BYTES) {
+    ws.send(text);
+    return undefined;
+  }
+  return new Promise((resolve) => ws.send(text, () => resolve()));
+}
+
+/** Streams one watch to one socket and closes it with a code and reason, whatever ends it. */
+async function serve(deps: EventsWebSocketDeps, ws: WebSocket, req: IncomingMessage): Promise<void> {
+  const closed = new AbortController();
+  ws.once("close", () => closed.abort());
+  const header = (name: string) => {
+    if (name === "authorization") return authorizationOf(req);
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const source = { header, signals: () => [closed.signal, deps.signals.shutdown] };
+  const ctx = newCallContext({ method: WATCH, source, logger: deps.logger });
+  try {
+    const request = requestFromQuery(new URL(req.url ?? "/", "http://localhost").searchParams);
+    const result = deps.pipeline({ method: WATCH, request, ctx });
+    if (!isStream(result)) throw new Error("WatchAuthEvents returned a single answer");
+    for await (const msg of result as AsyncIterable<WatchResponse>) {
+      if (closed.signal.aborted) return;
+      await send(ws, jsonOf(msg));
+    }
+    if (deps.signals.shutdown.aborted) throw shuttingDown();
+    if (!closed.signal.aborted) ws.close(1000, "END");
+  } catch (err) {
+    if (closed.signal.aborted) return;
+    const answer = toErrorAnswer(err);
+    if (answer.reason === "INTERNAL") deps.logger.error({ err }, "events websocket failed");
+    ws.close(CLOSE_CODE_BASE + answer.code, answer.reason);
+  }
+}
+
+/**
+ * The events WebSocket: the WatchAuthEvents stream as protobuf-JSON text messages, through the
+ * same interceptor chain (caller key, validation, permission) as the RPC transports. One ping
+ * timer serves every socket; a socket that missed a pong is closed (4004 PING_TIMEOUT), then cut.
+ */
+export function createEventsWebSocket(deps: EventsWebSocketDeps): EventsWebSocket {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 4096, // Clients send nothing but control frames.
+    perMessageDeflate: false, // Per-socket zlib state would cost more memory than the watcher itself.
+    handleProtocols: (protocols) => (protocols.has(EVENTS_WS_PROTOCOL) ? EVENTS_WS_PROTOCOL : false),
+  });
+  const alive = new WeakSet<WebSocket>();
+  const timer = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.close(CLOSE_CODE_BASE + 4, "PING_TIMEOUT");
+        setTimeout(() => ws.terminate(), 1000).unref();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, deps.pingIntervalMs ?? 30_000).unref();
+  return {
+    handleUpgrade(req, socket, head) {
+      if ((req.url ?? "").split("?")[0] !== EVENTS_WS_PATH) return false;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        alive.add(ws);
+        ws.on("pong", () => alive.add(ws));
+        ws.on("error", (err) => deps.logger.debug({ err }, "events websocket error"));
+        void serve(deps, ws, req);
+      });
+      return true;
+    },
+    close() {
+      clearInterval(timer);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { Writable } from "node:stream";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import type { WatchAuthEventsResponse } from "../../gen/lark/auth/v1/auth_service_pb.js";
+import { AuthService, type WatchAuthEventsRequestSchema } from "../../gen/lark/auth/v1/auth_service_pb.js";
+import { type App, type AppOverrides, buildApp } from "../../src/app.js";
+import type { CallerKeyConfig } from "../../src/config/index.js";
+import { parseConfig } from "../../src/config/index.js";
+import { hashCallerKey } from "../../src/crypto/caller-keys.js";
+import type { AuthSession } from "../../src/domain/sessions/session.js";
+import { syncApps } from "../../src/store/apps.js";
+import type { Database } from "../../src/store/database.js";
+import type { AuthEventType } from "../../src/store/entities/index.js";
+import { appendEvent } from "../../src/store/event-writer.js";
+import { createLogger } from "../../src/telemetry/logger.js";
+import { buildSession } from "../support/factories.js";
+import { ADMIN_KEY, OTHER_APP_ID, TEST_APP_ID } from "../support/test-app.js";
+
+export { ADMIN_KEY, OTHER_APP_ID, TEST_APP_ID };
+/** Holds auth:watch on TEST_APP_ID only. */
+export const WATCH_KEY = "lak_test_watch_key_0000000000000000";
+
+const WATCHER: CallerKeyConfig = {
+  name: "watcher",
+  keySha256: hashCallerKey(WATCH_KEY),
+  permissions: new Map([[TEST_APP_ID, new Set(["auth:watch" as const])]]),
+};
+
+/** A running replica and clients for it. */
+export interface Replica {
+  readonly app: App;
+  readonly grpcUrl: string;
+  readonly httpUrl: string;
+  client(key?: string, transport?: "grpc" | "connect"): ReturnType<typeof createClient<typeof AuthService>>;
+  close(): Promise<void>;
+}
+
+/** Starts the real service on `db` (both ports on 127.0.0.1), with TEST_APP_ID and OTHER_APP_ID rows. */
+export async function startReplica(db: Database, events: AppOverrides["events"] = {}): Promise<Replica> {
+  const config = parseConfig({
+    LARK_AUTH_GRPC_PORT: "0",
+    LARK_AUTH_HTTP_PORT: "0",
+    LARK_AUTH_BIND_HOST: "127.0.0.1",
+    LARK_AUTH_SANDBOX: "0",
+    LARK_APP_ID: TEST_APP_ID,
+    LARK_APP_SECRET: "test-app-secret-value",
+    LARK_DOMAIN: "http://127.0.0.1:9",
+    LARK_AUTH_CALLER_KEYS: `admin=${hashCallerKey(ADMIN_KEY)}`,
+    LARK_AUTH_ENCRYPTION_KEYS: `test=${Buffer.alloc(32, 7).toString("base64")}`,
+    LARK_AUTH_SHUTDOWN_GRACE_MS: "1000",
+  });
+  await syncApps(db, [{ appId: OTHER_APP_ID, name: "Other", domain: "feishu", flow: "redirect" }]);
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  const logger = createLogger({ level: "warn", destination: sink });
+  const app = await buildApp(
+    { ...config, callerKeys: [...config.callerKeys, WATCHER] },
+    { db, logger, events: { bookmarkIntervalMs: 200, ...events } },
+  );
+  const grpcUrl = `http://127.0.0.1:${app.grpcPort}`;
+  const httpUrl = `http://127.0.0.1:${app.httpPort}`;
+  const client = (key = ADMIN_KEY, kind: "grpc" | "connect" = "grpc") => {
+    const interceptors = [
+      (next: Parameters<NonNullable<Parameters<typeof createGrpcTransport>[0]["interceptors"]>[number]>[0]) =>
+        (req: Parameters<typeof next>[0]) => {
+          req.header.set("authorization", `Bearer ${key}`);
+          return next(req);
+        },
+    ];
+    const transport =
+      kind === "grpc"
+        ? createGrpcTransport({ baseUrl: grpcUrl, interceptors })
+        : createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1", interceptors });
+    return createClient(AuthService, transport);
+  };
+  return { app, grpcUrl, httpUrl, client, close: () => app.close() };
+}
+
+/** Appends one event per call in its own transaction, as the authorization flow does; returns its id. */
+export async function writeEvent(
+  db: Database,
+  type: AuthEventType,
+  session: Partial<AuthSession> = {},
+  reason?: string,
+): Promise<string> {
+  const s = buildSession({ appId: TEST_APP_ID, ...session });
+  return db.em().transactional((em) => appendEvent(em, { type, session: s, reason }));
+}
+
+/** A watch consumed in the background: what arrived, and how it ended. */
+export interface Recording {
+  readonly events: WatchAuthEventsResponse[];
+  readonly bookmarks: string[];
+  readonly ids: () => string[];
+  readonly ended: Promise<unknown>;
+  readonly abort: AbortController;
+  /** Resolves once `n` events have arrived (rejects if the stream ends first). */
+  waitFor(n: number, timeoutMs?: number): Promise<void>;
+}
+
+/** Starts consuming a watch; the stream keeps running until aborted or ended by the server. */
+export function record(
+  client: ReturnType<Replica["client"]>,
+  req: MessageInitShape<typeof WatchAuthEventsRequestSchema> = {},
+): Recording {
+  const events: WatchAuthEventsResponse[] = [];
+  const bookmarks: string[] = [];
+  const abort = new AbortController();
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const ended = (async () => {
+    for await (const msg of client.watchAuthEvents(req, { signal: abort.signal })) {
+      if (msg.kind.case === "event") events.push(msg);
+      else if (msg.kind.case === "bookmark") bookmarks.push(msg.kind.value.eventId);
+      for (const w of waiters.filter((w) => events.length >= w.n)) w.resolve();
+    }
+  })().then(
+    () => "ended",
+    (err: unknown) => err,
+  );
+  const ids = () => events.map((e) => (e.kind.case === "event" ? e.kind.value.eventId : ""));
+  const waitFor = (n: number, timeoutMs = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      if (events.length >= n) return resolve();
+      const timer = setTimeout(() => reject(new Error(`got ${events.length} of ${n} events`)), timeoutMs);
+      waiters.push({
+        n,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      void ended.then((how) => {
+        clearTimeout(timer);
+        if (events.length < n)
+          reject(new Error(`stream ended (${String(how)}) after ${events.length} of ${n}`));
+      });
+    });
+  return { events, bookmarks, ids, ended, abort, waitFor };
+}
+
+/** Waits until `check` holds, polling; fails after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 20_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
