@@ -57,20 +57,7 @@ export async function completeRedirect(
 
 /** One transaction: the state is used from here on, unless the exchange fails transiently. */
 async function claimState(tx: AuthTx, stateHash: string, now: Date): Promise<Claim> {
-  const found = await tx.consumeState(stateHash);
-  if (found === undefined) {
-    throw new DomainError(
-      DomainErrorCode.STATE_INVALID,
-      "this authorization link is not one this service issued",
-    );
-  }
-  if (found === "used") {
-    throw new DomainError(
-      DomainErrorCode.STATE_ALREADY_USED,
-      "this authorization link has already been used",
-    );
-  }
-  const { session } = found;
+  const { session } = await consumeStateOrThrow(tx, stateHash);
   if (!isPending(session)) {
     throw new DomainError(
       DomainErrorCode.SESSION_NOT_PENDING,
@@ -84,6 +71,24 @@ async function claimState(tx: AuthTx, stateHash: string, now: Date): Promise<Cla
   const { pkceVerifier } = await tx.openSecrets(session.id);
   if (!pkceVerifier) throw new Error(`redirect session ${session.id} has no PKCE verifier`);
   return { session, verifier: pkceVerifier };
+}
+
+/** Claims the state once: STATE_INVALID when no session has it, STATE_ALREADY_USED when it was claimed before. */
+export async function consumeStateOrThrow(tx: AuthTx, stateHash: string): Promise<{ session: AuthSession }> {
+  const found = await tx.consumeState(stateHash);
+  if (found === undefined) {
+    throw new DomainError(
+      DomainErrorCode.STATE_INVALID,
+      "this authorization link is not one this service issued",
+    );
+  }
+  if (found === "used") {
+    throw new DomainError(
+      DomainErrorCode.STATE_ALREADY_USED,
+      "this authorization link has already been used",
+    );
+  }
+  return found;
 }
 
 /** Lark's token-endpoint codes (reference/lark-platform.md) as stable failure reasons. */
