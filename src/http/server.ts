@@ -13,9 +13,20 @@ export interface HttpServerDeps {
   readonly metrics: Registry;
   readonly logger: Logger;
   readonly signals: ShutdownSignals;
+  /** More GET routes (the OAuth pages); a key ending in `/` serves every path below it. */
+  readonly pages?: Readonly<Record<string, Route>>;
 }
 
-type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+/** The page for `path`: an exact key first, then the longest `/`-terminated key it starts with. */
+function pageFor(pages: Readonly<Record<string, Route>>, path: string): Route | undefined {
+  if (pages[path]) return pages[path];
+  const prefix = Object.keys(pages)
+    .filter((k) => k.endsWith("/") && path.startsWith(k) && path.length > k.length)
+    .sort((a, b) => b.length - a.length)[0];
+  return prefix === undefined ? undefined : pages[prefix];
+}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
@@ -49,7 +60,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   };
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const route = req.method === "GET" ? routes[path] : undefined;
+    const route = req.method === "GET" ? (routes[path] ?? pageFor(deps.pages ?? {}, path)) : undefined;
     const handle = route ?? connect;
     Promise.resolve(handle(req, res)).catch((err: unknown) => {
       deps.logger.error({ err, path }, "http handler failed");
