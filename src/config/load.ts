@@ -163,6 +163,9 @@ function build(
       sessionTtlSeconds: options.session_ttl_seconds,
       rateLimitPerUserPerMinute: options.rate_limit_per_user_per_minute,
       tokenRefreshThreshold: options.token_refresh_threshold,
+      retentionDays: options.retention_days,
+      larkLimitHeadroom: options.lark_limit_headroom,
+      devicePollShare: options.device_poll_share,
     },
   });
 }

@@ -60,5 +60,8 @@ export interface ServiceConfig {
     readonly sessionTtlSeconds: number;
     readonly rateLimitPerUserPerMinute: number;
     readonly tokenRefreshThreshold: number;
+    readonly retentionDays: number;
+    readonly larkLimitHeadroom: number;
+    readonly devicePollShare: number;
   };
 }
