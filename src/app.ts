@@ -6,6 +6,8 @@ import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
 import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.js";
+import { buildFlow, type Flow, publicUrlOf } from "./flow/index.js";
+import type { JobTuning } from "./flow/jobs.js";
 import { createHttpServer } from "./http/server.js";
 import { addConnectService } from "./rpc/connect-mount.js";
 import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
@@ -28,6 +30,8 @@ import { getTracer } from "./telemetry/tracing.js";
 export interface AppOverrides {
   readonly db?: Database;
   readonly logger?: Logger;
+  /** Shorter job intervals, for tests. */
+  readonly jobs?: JobTuning;
 }
 
 /** A running service: its bound ports and one way to stop it. */
@@ -47,9 +51,13 @@ const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_tok
 function handlersFor(
   db: Database,
   pageTokens: PageTokens,
+  flow: Flow,
 ): Map<(typeof SERVICES)[number]["methods"][number], ServiceHandlers[string]> {
   const byService = [
-    [AuthService, createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens })],
+    [
+      AuthService,
+      createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens, flow: flow.auth }),
+    ],
     [TokenService, createTokenServiceHandlers()],
   ] as const;
   const map = new Map();
@@ -85,6 +93,7 @@ function createServers(
   db: Database,
   logger: Logger,
   callerKeys: readonly CallerKeyConfig[],
+  flow: Flow,
 ) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
@@ -100,13 +109,18 @@ function createServers(
   // from derivePageTokenKey(first encryption key) and survive restarts and cross replicas; with
   // this one a token is only honoured by the process that issued it.
   const pageTokens = createPageTokens(randomBytes(32));
-  const mount = { pipeline: createPipeline(handlersFor(db, pageTokens), chain), logger, signals: stopping };
+  const mount = {
+    pipeline: createPipeline(handlersFor(db, pageTokens, flow), chain),
+    logger,
+    signals: stopping,
+  };
   const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
   const http = createHttpServer({
     routes: (router) => {
       for (const s of SERVICES) addConnectService(router, s, mount);
     },
     ready: readinessOf(db),
+    pages: flow.pages,
     metrics: metrics.registry,
     logger,
     signals: stopping,
@@ -146,10 +160,16 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       }));
     if (!overrides.db) undo.push(() => db.close());
     await syncApps(db, apps);
-    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys);
+    const encryptionKeys = sandbox?.encryptionKeys ?? config.encryptionKeys;
+    const flow = buildFlow({ config, apps, encryptionKeys, db, logger, tuning: overrides.jobs });
+    // Undone after the servers drain (calls in flight may still wake cards), before the database closes.
+    undo.push(() => flow.close());
+    const { grpc, http, stopping } = createServers(config, db, logger, callerKeys, flow);
     undo.push(() => stopping.drain(grpc, http));
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
+    // Jobs start after migrations (openDatabase ran them) and once the redirect URI is known.
+    flow.start(publicUrlOf(config, httpPort));
     const appIds = apps.map((a) => a.appId);
     logger.info(
       { grpc_port: grpcPort, http_port: httpPort, database: db.mode, apps: appIds },

@@ -75,8 +75,6 @@ describe("the edge: authentication, validation, unimplemented, HTTP endpoints", 
   it("answers UNIMPLEMENTED (never a fake result) for RPCs a later issue delivers", async () => {
     const { auth, token } = t.clients();
     const user = { id: { case: "openId" as const, value: "ou_abc" } };
-    const start = await rejection(auth.startAuthorization({ appId: TEST_APP_ID, user }));
-    expect(start.code).toBe(Code.Unimplemented);
     expect((await rejection(token.getUserAccessToken({ appId: TEST_APP_ID, user }))).code).toBe(
       Code.Unimplemented,
     );
