@@ -56,7 +56,11 @@ describe("decline over the long connection", () => {
     const id = session?.sessionId ?? "";
     const card = await cardFor(env.emulator, user.open_id, id);
     // Hold the card's update back, so it still shows its buttons when the user clicks.
-    env.emulator.addFault({ path: `/open-apis/im/v1/messages/${card.message_id}`, method: "PATCH", status: 503 });
+    env.emulator.addFault({
+      path: `/open-apis/im/v1/messages/${card.message_id}`,
+      method: "PATCH",
+      status: 503,
+    });
     await env.t.clients().auth.cancelAuthSession({ sessionId: id });
     const click = await env.emulator.clickCard(card.message_id, {
       operator_open_id: user.open_id,

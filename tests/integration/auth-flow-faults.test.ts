@@ -34,7 +34,11 @@ async function started() {
   const user = newUser(env.emulator);
   const { session } = await env.t
     .clients()
-    .auth.startAuthorization({ appId: TEST_APP_ID, user: byOpenId(user.open_id), scopes: ["contact:user.base:readonly"] });
+    .auth.startAuthorization({
+      appId: TEST_APP_ID,
+      user: byOpenId(user.open_id),
+      scopes: ["contact:user.base:readonly"],
+    });
   return { user, id: session?.sessionId ?? "" };
 }
 
@@ -105,7 +109,9 @@ describe("Lark faults on user info", () => {
       env.emulator.addFault({ path: USER_INFO, count: 1, ...fault });
       expect((await callback(redirect)).html).toContain("Authorization failed");
       expect((await sessionIn(env.t, id, S.FAILED)).failureReason).toBe("USER_INFO_FAILED");
-      expect(await env.t.db.em().execute("select 1 from user_grant where open_id = ?", [user.open_id])).toEqual([]);
+      expect(
+        await env.t.db.em().execute("select 1 from user_grant where open_id = ?", [user.open_id]),
+      ).toEqual([]);
     });
   }
 });

@@ -32,6 +32,8 @@ export interface CapturedLogs {
 export interface TestApp {
   readonly app: App;
   readonly db: Database;
+  /** The PostgreSQL URL of its database (PostgreSQL runs only), for a second instance to share. */
+  readonly databaseUrl?: string;
   readonly logs: CapturedLogs;
   readonly grpcUrl: string;
   readonly httpUrl: string;
@@ -68,7 +70,7 @@ export interface TestAppOptions {
 async function databaseFor(options: TestAppOptions) {
   if (!options.sharedDatabaseUrl) return createTestDatabase();
   const db = await openDatabase({ url: options.sharedDatabaseUrl, poolSize: 4 });
-  return { db, close: () => db.close() };
+  return { db, url: options.sharedDatabaseUrl, close: () => db.close() };
 }
 
 /**
@@ -131,6 +133,7 @@ export async function startTestApp(
   return {
     app,
     db: testDb.db,
+    ...(testDb.url && { databaseUrl: testDb.url }),
     logs,
     grpcUrl,
     httpUrl,
