@@ -165,6 +165,8 @@ function build(
       tokenRefreshThreshold: options.token_refresh_threshold,
       retentionDays: options.retention_days,
       larkLimitHeadroom: options.lark_limit_headroom,
+      larkRateLimitPerSecond: options.lark_rate_limit_per_second,
+      larkRateLimitPerMinute: options.lark_rate_limit_per_minute,
       devicePollShare: options.device_poll_share,
     },
   });

@@ -62,6 +62,8 @@ export interface ServiceConfig {
     readonly tokenRefreshThreshold: number;
     readonly retentionDays: number;
     readonly larkLimitHeadroom: number;
+    readonly larkRateLimitPerSecond: number;
+    readonly larkRateLimitPerMinute: number;
     readonly devicePollShare: number;
   };
 }

@@ -37,6 +37,8 @@ export interface FlowJobsDeps {
   readonly options: {
     readonly retentionDays: number;
     readonly larkLimitHeadroom: number;
+    readonly larkRateLimitPerSecond: number;
+    readonly larkRateLimitPerMinute: number;
     readonly devicePollShare: number;
   };
   readonly tuning?: JobTuning;
@@ -59,6 +61,10 @@ export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
   const limiters = createLarkLimiters({
     headroom: options.larkLimitHeadroom,
     deviceShare: options.devicePollShare,
+    perApp: [
+      { limit: options.larkRateLimitPerSecond, windowMs: 1000 },
+      { limit: options.larkRateLimitPerMinute, windowMs: 60_000 },
+    ],
   });
   const dispatcher = createCardDispatcher({
     store: createCardWorkStore(db, sealer),
@@ -67,7 +73,11 @@ export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
     ...deps.cards,
     clock,
     logger,
-    options: { ...(tuning.cardSweepIntervalMs && { sweepIntervalMs: tuning.cardSweepIntervalMs }) },
+    // Cards in flight per app: enough to hide Lark's latency behind the limiter, which sets the pace.
+    options: {
+      concurrencyPerApp: 32,
+      ...(tuning.cardSweepIntervalMs && { sweepIntervalMs: tuning.cardSweepIntervalMs }),
+    },
   });
   const finish: FinishDeps = { ...deps.finish, cards: dispatcher };
   const sweeper = createSessionSweeper({
