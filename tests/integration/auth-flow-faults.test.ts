@@ -32,13 +32,11 @@ const USER_INFO = "/open-apis/authen/v1/user_info";
 
 async function started() {
   const user = newUser(env.emulator);
-  const { session } = await env.t
-    .clients()
-    .auth.startAuthorization({
-      appId: TEST_APP_ID,
-      user: byOpenId(user.open_id),
-      scopes: ["contact:user.base:readonly"],
-    });
+  const { session } = await env.t.clients().auth.startAuthorization({
+    appId: TEST_APP_ID,
+    user: byOpenId(user.open_id),
+    scopes: ["contact:user.base:readonly"],
+  });
   return { user, id: session?.sessionId ?? "" };
 }
 

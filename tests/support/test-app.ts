@@ -65,11 +65,14 @@ export interface TestAppOptions {
   readonly config?: (config: ServiceConfig) => ServiceConfig;
   /** A PostgreSQL URL another test app uses: this one opens its own pool on it and leaves the database alone. */
   readonly sharedDatabaseUrl?: string;
+  /** Connections in the PostgreSQL pool (default 4). */
+  readonly poolSize?: number;
 }
 
 async function databaseFor(options: TestAppOptions) {
-  if (!options.sharedDatabaseUrl) return createTestDatabase();
-  const db = await openDatabase({ url: options.sharedDatabaseUrl, poolSize: 4 });
+  const poolSize = options.poolSize ?? 4;
+  if (!options.sharedDatabaseUrl) return createTestDatabase({ poolSize });
+  const db = await openDatabase({ url: options.sharedDatabaseUrl, poolSize });
   return { db, url: options.sharedDatabaseUrl, close: () => db.close() };
 }
 

@@ -52,6 +52,8 @@ describe("configuration", () => {
       tokenRefreshThreshold: 0.8,
       retentionDays: 7,
       larkLimitHeadroom: 0.9,
+      larkRateLimitPerSecond: 50,
+      larkRateLimitPerMinute: 1000,
       devicePollShare: 0.3,
     });
   });
