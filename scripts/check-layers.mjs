@@ -56,6 +56,7 @@ const LAYERS = {
   main: { may: ["app", "config", "telemetry", "shutdown", "sandbox"], why: "main.ts only starts the app" },
   app: { may: "*", why: "app.ts is the composition root" },
   compose: { may: "*", why: "compose/ holds the parts of the composition root that app.ts builds" },
+  flow: { may: "*", why: "flow/ is the authorization flow's part of the composition root" },
 };
 
 /** The layer a file belongs to: gen/, a folder under src/, or a top file of src/ (without .ts). */

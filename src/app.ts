@@ -10,8 +10,11 @@ import type { TokenUseCases } from "./domain/grants/token-service.js";
 import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.js";
 import { createEventHub, type EventHub, type EventHubOptions } from "./events/hub.js";
 import { pgWakeups } from "./events/pg-wakeup.js";
+import { buildFlow, type Flow, publicUrlOf } from "./flow/index.js";
+import type { JobTuning } from "./flow/jobs.js";
 import { createEventsWebSocket } from "./http/events-websocket.js";
 import { createHttpServer } from "./http/server.js";
+import { createLarkGateway } from "./lark/gateway.js";
 import { connectRequestGate } from "./rpc/connect-gate.js";
 import { addConnectService } from "./rpc/connect-mount.js";
 import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
@@ -37,6 +40,8 @@ export interface AppOverrides extends TokenOverrides {
   readonly logger?: Logger;
   /** Event hub tuning (poll, bookmark interval, watcher buffer), for tests and the benchmark. */
   readonly events?: EventHubOptions;
+  /** Shorter job intervals, for tests. */
+  readonly jobs?: JobTuning;
 }
 
 /** A running service: its bound ports and one way to stop it. */
@@ -60,15 +65,16 @@ interface ServiceParts {
   readonly pageTokens: PageTokens;
   readonly tokens: TokenUseCases;
   readonly events: EventHub;
+  readonly flow: Flow;
 }
 const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_token_service];
 
 function handlersFor(db: Database, parts: ServiceParts): Map<DescMethod, AnyHandler> {
-  const { pageTokens, tokens, events } = parts;
+  const { pageTokens, tokens, events, flow } = parts;
   return new Map([
     ...bindService(
       AuthService,
-      createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens, events }),
+      createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens, events, flow: flow.auth }),
     ),
     ...bindService(TokenService, createTokenServiceHandlers(tokens)),
   ]);
@@ -124,6 +130,7 @@ function createServers(config: ServiceConfig, db: Database, logger: Logger, part
       for (const s of SERVICES) addConnectService(router, s, mount);
     },
     ready: readinessOf(db),
+    pages: parts.flow.pages,
     metrics: metrics.registry,
     logger,
     signals: stopping,
@@ -199,16 +206,30 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     if (!signingKey) throw new Error("no encryption key: set LARK_AUTH_ENCRYPTION_KEYS");
     // Derived from the shared sealing key, so every replica honours the page tokens of the others.
     const pageTokens = createPageTokens(derivePageTokenKey(signingKey.key));
-    const grants = await createGrants({ config, db, logger, apps, encryptionKeys: keys, overrides });
+    const gateway = createLarkGateway({ apps, logger });
+    const flow = buildFlow({
+      config,
+      apps,
+      encryptionKeys: keys,
+      db,
+      logger,
+      gateway,
+      tuning: overrides.jobs,
+    });
+    // Undone after the servers drain (calls in flight may still wake cards), before the database closes.
+    undo.push(() => flow.close());
+    const grants = await createGrants({ config, db, logger, lark: gateway, encryptionKeys: keys, overrides });
     undo.push(grants.close);
     const events = await startEventHub(db, logger, overrides.events);
     undo.push(() => events.close());
-    const parts = { callerKeys, pageTokens, tokens: grants.tokens, events };
+    const parts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow };
     const { grpc, http, stopping, websocket } = createServers(config, db, logger, parts);
     undo.push(async () => websocket.close());
     undo.push(() => stopping.drain(grpc, http));
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
+    // Jobs start after migrations (openDatabase ran them) and once the redirect URI is known.
+    flow.start(publicUrlOf(config, httpPort));
     const appIds = apps.map((a) => a.appId);
     logger.info(
       { grpc_port: grpcPort, http_port: httpPort, database: db.mode, apps: appIds },

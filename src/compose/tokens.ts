@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { LarkAppConfig, ServiceConfig } from "../config/types.js";
+import type { ServiceConfig } from "../config/types.js";
 import { createSealer } from "../crypto/seal.js";
 import type { RefreshClaim } from "../domain/grants/grant.js";
 import { createGrantCache } from "../domain/grants/grant-cache.js";
@@ -9,11 +9,11 @@ import {
   type RefreshTimings,
 } from "../domain/grants/refresh.js";
 import { createTokenUseCases } from "../domain/grants/token-service.js";
+import type { LarkGateway } from "../domain/ports.js";
 import { createGrantRefresherJob } from "../jobs/grant-refresher.js";
 import { createLarkLimiters, LARK_LIMITS } from "../jobs/limits.js";
 import { createShareLimiter, scaleWindows } from "../jobs/rate-limiter.js";
 import { createJobRunner } from "../jobs/runner.js";
-import { createLarkGateway } from "../lark/gateway.js";
 import type { Database } from "../store/database.js";
 import { createInProcessNotifier, createPgNotifier, type GrantNotifier } from "../store/grant-notifier.js";
 import { createGrantStore } from "../store/grant-store.js";
@@ -38,7 +38,7 @@ export async function createGrants(p: {
   config: ServiceConfig;
   db: Database;
   logger: Logger;
-  apps: readonly LarkAppConfig[];
+  lark: LarkGateway;
   encryptionKeys: ServiceConfig["encryptionKeys"];
   overrides: TokenOverrides;
 }) {
@@ -54,7 +54,7 @@ export async function createGrants(p: {
       : createInProcessNotifier();
   const sealer = createSealer(p.encryptionKeys);
   const store = createGrantStore(db, sealer, changes.publish);
-  const lark = createLarkGateway({ apps: p.apps, logger });
+  const { lark } = p;
   const clock = { now: () => new Date() };
   const instanceId = randomBytes(6).toString("hex");
   const refresher = createGrantRefresher({

@@ -163,6 +163,11 @@ function build(
       sessionTtlSeconds: options.session_ttl_seconds,
       rateLimitPerUserPerMinute: options.rate_limit_per_user_per_minute,
       tokenRefreshThreshold: options.token_refresh_threshold,
+      retentionDays: options.retention_days,
+      larkLimitHeadroom: options.lark_limit_headroom,
+      larkRateLimitPerSecond: options.lark_rate_limit_per_second,
+      larkRateLimitPerMinute: options.lark_rate_limit_per_minute,
+      devicePollShare: options.device_poll_share,
     },
   });
 }

@@ -105,6 +105,22 @@ export const optionsSchema = z
     rate_limit_per_user_per_minute: z.number().int().min(1).max(1000).default(5),
     /** Refresh a token once this fraction of its lifetime has passed (0.5-0.95). */
     token_refresh_threshold: z.number().min(0.5).max(0.95).default(0.8),
+    /** How long finished sessions and events are kept, in days. */
+    retention_days: z.number().int().min(1).max(365).default(7),
+    /**
+     * Fraction of Lark's documented per-app limits this replica uses (0.05-1). With N replicas sharing
+     * an app, set about 0.9 / N so their sum stays below Lark's limits.
+     */
+    lark_limit_headroom: z.number().min(0.05).max(1).default(0.9),
+    /**
+     * Lark's per-app limit of each API (message create, message patch, token endpoint), per second and
+     * per minute. Lark documents 50 and 1000; change them only for a private deployment or an emulator
+     * configured otherwise.
+     */
+    lark_rate_limit_per_second: z.number().int().min(1).max(100_000).default(50),
+    lark_rate_limit_per_minute: z.number().int().min(1).max(6_000_000).default(1000),
+    /** Fraction of an app's token-endpoint budget device polling may use (0.05-0.9). */
+    device_poll_share: z.number().min(0.05).max(0.9).default(0.3),
   })
   .strict();
 

@@ -60,5 +60,10 @@ export interface ServiceConfig {
     readonly sessionTtlSeconds: number;
     readonly rateLimitPerUserPerMinute: number;
     readonly tokenRefreshThreshold: number;
+    readonly retentionDays: number;
+    readonly larkLimitHeadroom: number;
+    readonly larkRateLimitPerSecond: number;
+    readonly larkRateLimitPerMinute: number;
+    readonly devicePollShare: number;
   };
 }

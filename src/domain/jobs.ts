@@ -1,14 +1,8 @@
+import type { CardInputs } from "./ports.js";
 import type { AuthSession, SessionState } from "./sessions/session.js";
 
 // Ports of the background jobs (src/jobs/), implemented in src/store/. They live in domain/ because
 // store/ may not import jobs/; they belong in ports.ts once the flow's ports land there.
-
-/** The card's own inputs, kept beside the session so any replica can (re)build it. */
-export interface CardInputs {
-  readonly message?: string;
-  readonly privacyPolicyUrl?: string;
-  readonly descriptionStyle: "DETAILED" | "CONCISE";
-}
 
 /** A session with the card bookkeeping the dispatcher needs. */
 export interface CardWork {

@@ -76,7 +76,12 @@ export type LarkDevicePoll =
  */
 export interface LarkGateway {
   /** Sends `card` to the user; `uuid` makes a retried send deliver at most once (Lark: 1 hour). */
-  sendCard(appId: string, to: UserRef, card: LarkCard, uuid?: string): Promise<{ messageId: string }>;
+  sendCard(
+    appId: string,
+    to: UserRef,
+    card: LarkCard,
+    uuid?: string,
+  ): Promise<{ messageId: string; chatId?: string }>;
   updateCard(appId: string, messageId: string, card: LarkCard): Promise<void>;
   /** The URL of Lark's consent page; always asks for `offline_access`, PKCE S256. No I/O. */
   buildAuthorizeUrl(
@@ -177,6 +182,11 @@ export interface AuthTx {
    * "used" if it matched a used one, undefined when no session has it.
    */
   consumeState(stateHash: string): Promise<{ session: AuthSession } | "used" | undefined>;
+  /**
+   * Arms a redirect session for one consent attempt: stores the hash of a fresh state and seals the
+   * PKCE verifier, replacing (and so invalidating) any state an earlier click armed.
+   */
+  armState(sessionId: string, stateHash: string, pkceVerifier: string): Promise<void>;
   /** Undoes consumeState after a transient failure so the user can try again. */
   releaseState(sessionId: string): Promise<void>;
   openSecrets(sessionId: string): Promise<{ pkceVerifier?: string; deviceCode?: string }>;

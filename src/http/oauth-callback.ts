@@ -37,10 +37,15 @@ export function createOAuthCallbackRoute(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const outcome = await handle(deps, new URL(req.url ?? "/", "http://callback.invalid").searchParams);
-    const page = renderResultPage(outcome);
-    res.writeHead(page.status, { ...PAGE_HEADERS, "content-length": Buffer.byteLength(page.html) });
-    res.end(req.method === "HEAD" ? undefined : page.html);
+    sendResultPage(req, res, outcome);
   };
+}
+
+/** Answers a result page with PAGE_HEADERS (no-store, no-referrer, a script-free CSP). */
+export function sendResultPage(req: IncomingMessage, res: ServerResponse, outcome: CallbackOutcome): void {
+  const page = renderResultPage(outcome);
+  res.writeHead(page.status, { ...PAGE_HEADERS, "content-length": Buffer.byteLength(page.html) });
+  res.end(req.method === "HEAD" ? undefined : page.html);
 }
 
 async function handle(deps: OAuthCallbackDeps, query: URLSearchParams): Promise<CallbackOutcome> {
@@ -67,7 +72,8 @@ function param(query: URLSearchParams, name: string): string | undefined {
   return value && value.length <= MAX_PARAM_LENGTH ? value : undefined;
 }
 
-function outcomeOf(result: CallbackResult): CallbackOutcome {
+/** The page a session's state calls for (also the redirector's answer for a finished session). */
+export function outcomeOf(result: CallbackResult): CallbackOutcome {
   switch (result.state) {
     case "AUTHORIZED":
       return "success";
@@ -86,7 +92,10 @@ function outcomeOf(result: CallbackResult): CallbackOutcome {
 }
 
 /** Expected refusals by their stable code (domain/errors.ts); anything else is logged and shown as the retry page. */
-function outcomeOfError(deps: OAuthCallbackDeps, err: unknown): CallbackOutcome {
+export function outcomeOfError(
+  deps: { readonly logger: Pick<Logger, "error"> },
+  err: unknown,
+): CallbackOutcome {
   const code: string | undefined = err instanceof DomainError ? err.code : undefined;
   switch (code) {
     case "STATE_INVALID":

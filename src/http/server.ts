@@ -44,9 +44,20 @@ export interface HttpServerDeps {
   readonly refused?: RefusedMetrics;
   /** Serves a WebSocket upgrade (the events WebSocket); false when the path is not its own. */
   readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** More GET routes (the OAuth pages); a key ending in `/` serves every path below it. */
+  readonly pages?: Readonly<Record<string, Route>>;
 }
 
-type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+/** The page for `path`: an exact key first, then the longest `/`-terminated key it starts with. */
+function pageFor(pages: Readonly<Record<string, Route>>, path: string): Route | undefined {
+  if (pages[path]) return pages[path];
+  const prefix = Object.keys(pages)
+    .filter((k) => k.endsWith("/") && path.startsWith(k) && path.length > k.length)
+    .sort((a, b) => b.length - a.length)[0];
+  return prefix === undefined ? undefined : pages[prefix];
+}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
@@ -88,7 +99,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     (req, res) => {
       unanswered(res);
       const path = (req.url ?? "/").split("?")[0] ?? "/";
-      const route = req.method === "GET" ? routes[path] : undefined;
+      const route = req.method === "GET" ? (routes[path] ?? pageFor(deps.pages ?? {}, path)) : undefined;
       const handle = route ?? connect;
       if (!route) countUnsupportedMedia(res, deps.refused);
       Promise.resolve(handle(req, res)).catch((err: unknown) => {

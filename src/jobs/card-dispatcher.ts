@@ -87,8 +87,7 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
       const card = deps.buildCard(session, work.inputs);
       await deps.limiters.perUser.acquire(userKey(session.appId, session.user.value), { signal });
       await deps.limiters.messages.acquire(messageKey(session.appId, "create"), { signal });
-      const receiver = { type: session.user.kind, id: session.user.value };
-      const sent = await deps.gateway.sendCard(session.appId, receiver, card, session.id);
+      const sent = await deps.gateway.sendCard(session.appId, session.user, card, session.id);
       await deps.store.markSent(session.id, sent, now());
     } catch (err) {
       await onFailure(work, stage, err, signal);
@@ -97,7 +96,7 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
 
   const startDevice = async (session: AuthSession, signal: AbortSignal): Promise<AuthSession> => {
     await deps.limiters.token.acquire(`${session.appId}\ndevice-authorization`, { signal });
-    const d = await deps.gateway.startDeviceAuthorization(session.appId, [...session.requestedScopes]);
+    const d = await deps.gateway.startDeviceAuthorization(session.appId, session.requestedScopes);
     const authorizeUrl = d.verificationUriComplete;
     const nextPollTime = new Date(now().getTime() + d.interval * 1000);
     await deps.store.saveDeviceAuthorization(session.id, {

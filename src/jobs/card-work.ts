@@ -1,34 +1,16 @@
-import type { CardInputs } from "../domain/jobs.js";
+import type { CardInputs, LarkCard, LarkGateway } from "../domain/ports.js";
 import type { AuthSession } from "../domain/sessions/session.js";
-import type { UserIdKind } from "../domain/users.js";
 
-export type { CardInputs, CardWork, CardWorkStore, DeviceAuthorization } from "../domain/jobs.js";
+export type { CardWork, CardWorkStore, DeviceAuthorization } from "../domain/jobs.js";
+export type { CardInputs };
 
-/** Where a card goes: the user as the caller named them. */
-export interface CardReceiver {
-  readonly type: UserIdKind;
-  readonly id: string;
-}
-
-/** The slice of the LarkGateway port the jobs call (the design's LarkGateway fits). */
-export interface JobsGateway {
-  sendCard(
-    appId: string,
-    receiver: CardReceiver,
-    card: object,
-    uuid?: string,
-  ): Promise<{ messageId: string; chatId?: string }>;
-  updateCard(appId: string, messageId: string, card: object): Promise<void>;
-  startDeviceAuthorization(
-    appId: string,
-    scopes: string[],
-  ): Promise<{ deviceCode: string; verificationUriComplete: string; expiresIn: number; interval: number }>;
-}
+/** The slice of the LarkGateway port the card dispatcher calls. */
+export type JobsGateway = Pick<LarkGateway, "sendCard" | "updateCard" | "startDeviceAuthorization">;
 
 /** Builds the authorization card (src/lark/cards/authorization-card.ts). */
-export type BuildCard = (session: AuthSession, inputs: CardInputs) => object;
+export type BuildCard = (session: AuthSession, inputs: CardInputs) => LarkCard;
 /** Builds the card that shows a finished session's result. */
-export type BuildResultCard = (session: AuthSession) => object;
+export type BuildResultCard = (session: AuthSession) => LarkCard;
 
 /**
  * A Lark failure is terminal when retrying cannot help (the gateway's LarkError says

@@ -1,25 +1,15 @@
 import type { DevicePoll, DeviceWorkStore } from "../domain/jobs.js";
-import type { Clock } from "../domain/ports.js";
+import type { Clock, LarkDevicePoll, LarkGateway } from "../domain/ports.js";
 import { isTerminal, safeFailure } from "./card-work.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { Job, JobLogger } from "./runner.js";
 
-/** What one poll of Lark's token endpoint answered (the design's LarkGateway.pollDeviceToken). */
-export type DevicePollResult =
-  | { readonly kind: "tokens"; readonly tokens: unknown }
-  | { readonly kind: "pending" }
-  | { readonly kind: "slow_down" }
-  | { readonly kind: "denied" }
-  | { readonly kind: "expired" };
-
-/** How a device session ended, for the domain to record. */
+/** How a device session ended, for the domain to record: Lark's final answer, or a terminal Lark error. */
 export type DeviceOutcome =
-  | Extract<DevicePollResult, { kind: "tokens" | "denied" | "expired" }>
-  | { readonly kind: "failed"; readonly reason: "LARK_ERROR"; readonly message: string };
+  | Extract<LarkDevicePoll, { status: "authorized" | "denied" | "expired" }>
+  | { readonly status: "failed"; readonly reason: "LARK_ERROR"; readonly message: string };
 
-export interface DevicePollGateway {
-  pollDeviceToken(appId: string, deviceCode: string): Promise<DevicePollResult>;
-}
+export type DevicePollGateway = Pick<LarkGateway, "pollDeviceToken">;
 
 /**
  * The domain's complete-device use case: tokens -> user check, grant, AUTHORIZED; denied ->
@@ -67,8 +57,8 @@ export function createDevicePoller(deps: DevicePollerDeps): Job {
     try {
       await deps.limiter.acquire(appId, { signal });
       const result = await deps.gateway.pollDeviceToken(appId, poll.deviceCode);
-      if (result.kind === "pending" || result.kind === "slow_down") {
-        if (result.kind === "slow_down") interval += SLOW_DOWN_SECONDS;
+      if (result.status === "pending" || result.status === "slow_down") {
+        if (result.status === "slow_down") interval += SLOW_DOWN_SECONDS;
         return await deps.store.schedulePoll(sessionId, later(interval), interval);
       }
       await deps.complete(sessionId, result);
@@ -84,7 +74,7 @@ export function createDevicePoller(deps: DevicePollerDeps): Job {
     try {
       if (isTerminal(err)) {
         await deps.complete(poll.sessionId, {
-          kind: "failed",
+          status: "failed",
           reason: "LARK_ERROR",
           message: safeFailure(err),
         });

@@ -28,6 +28,8 @@ export interface LimitOptions {
   readonly headroom?: number;
   /** Fraction of the token endpoint budget device polling may use (default 0.3). */
   readonly deviceShare?: number;
+  /** The platform's per-app windows, when they differ from Lark's documented ones (a private deployment). */
+  readonly perApp?: readonly RateWindow[];
   readonly clock?: TimerClock;
 }
 
@@ -50,7 +52,7 @@ export interface LarkLimiters {
 export function createLarkLimiters(options: LimitOptions = {}): LarkLimiters {
   const headroom = options.headroom ?? 0.9;
   const clock = options.clock;
-  const perApp = scaleWindows(LARK_LIMITS.perApp, headroom);
+  const perApp = scaleWindows(options.perApp ?? LARK_LIMITS.perApp, headroom);
   const token = createRateLimiter({ windows: perApp, clock });
   return {
     messages: createRateLimiter({ windows: perApp, clock }),

@@ -11,6 +11,8 @@ export interface CardAction {
   /** The button's callback value, exactly as the card set it. */
   readonly value: unknown;
   readonly messageId?: string;
+  /** The chat the clicked card is in (open_chat_id). */
+  readonly chatId?: string;
   /** Lark's delayed-update token (30 min, 2 uses); a secret: never log it. */
   readonly updateToken?: string;
 }
@@ -33,7 +35,7 @@ export interface CardActionListener {
 interface RawCardAction {
   operator?: { open_id?: string; union_id?: string; user_id?: string };
   action?: { value?: unknown };
-  context?: { open_message_id?: string };
+  context?: { open_message_id?: string; open_chat_id?: string };
   token?: string;
 }
 
@@ -49,6 +51,7 @@ function toAction(appId: string, raw: RawCardAction): CardAction {
     },
     value: raw.action?.value,
     messageId: str(raw.context?.open_message_id),
+    chatId: str(raw.context?.open_chat_id),
     updateToken: str(raw.token),
   };
 }

@@ -11,7 +11,7 @@ export async function sendCard(
   to: UserRef,
   card: LarkCard,
   uuid?: string,
-): Promise<{ messageId: string }> {
+): Promise<{ messageId: string; chatId?: string }> {
   if (uuid !== undefined && uuid.length > MAX_UUID)
     throw larkAnswerError("send card", { code: 230001, msg: `uuid longer than ${MAX_UUID}` });
   const body = await callLark("send card", () =>
@@ -25,9 +25,11 @@ export async function sendCard(
       },
     }),
   );
-  const messageId = ensureOk("send card", body).data?.message_id;
+  const data = ensureOk("send card", body).data;
+  const messageId = data?.message_id;
   if (!messageId) throw larkAnswerError("send card", { code: 0, msg: "answer without message_id" }, 200);
-  return { messageId };
+  // The one-to-one chat the card landed in: who may act on it when the session names no open_id.
+  return data?.chat_id ? { messageId, chatId: data.chat_id } : { messageId };
 }
 
 /** Replaces the whole card; Lark requires the message to be an interactive card sent by this app. */

@@ -53,6 +53,7 @@ function createAuthTx(em: EntityManager, deps: AuthUnitOfWorkDeps): AuthTx {
       return row?.cardChatId ?? undefined;
     },
     consumeState: (hash) => sessions.consumeState(hash),
+    armState: (sessionId, hash, verifier) => sessions.armState(sessionId, hash, verifier),
     releaseState: (sessionId) => sessions.releaseState(sessionId),
     openSecrets: (sessionId) => sessions.openSecrets(sessionId),
     claimExpired: (now, limit) =>

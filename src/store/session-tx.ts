@@ -114,6 +114,21 @@ export class SessionTx {
     return claimed === 1 ? { session } : "used";
   }
 
+  /** A fresh state replaces the old one and is unused; only a pending session can be armed. */
+  async armState(sessionId: string, stateHash: string, pkceVerifier: string): Promise<void> {
+    const pkce = sealToBytes(this.sealer, pkceVerifier, sessionAad(sessionId, "pkce_verifier"));
+    await this.em.nativeUpdate(
+      AuthSessionSchema,
+      { id: sessionId, state: "PENDING" },
+      {
+        oauthStateHash: Buffer.from(stateHash, "hex"),
+        oauthStateUsedTime: null,
+        pkceVerifierSealed: pkce.bytes,
+        pkceVerifierKeyId: pkce.keyId,
+      },
+    );
+  }
+
   async releaseState(sessionId: string): Promise<void> {
     await this.em.nativeUpdate(AuthSessionSchema, { id: sessionId }, { oauthStateUsedTime: null });
   }

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   AuthSessionSchema,
+  DescriptionStyle as PbDescriptionStyle,
   AuthFlow as PbFlow,
   type UserIdentity as PbIdentity,
   type AuthSession as PbSession,
@@ -46,6 +47,11 @@ export function userRefFromPb(ref: PbUserRef | undefined): UserRef | undefined {
 
 export function userRefToPb(ref: UserRef): PbUserRef {
   return create(UserRefSchema, { id: { case: KIND_TO_CASE[ref.kind], value: ref.value } });
+}
+
+/** Unset means DETAILED (the proto says so). */
+export function descriptionStyleFromPb(style: PbDescriptionStyle): "DETAILED" | "CONCISE" {
+  return style === PbDescriptionStyle.CONCISE ? "CONCISE" : "DETAILED";
 }
 
 export function statesFromPb(states: readonly PbState[]): SessionState[] {

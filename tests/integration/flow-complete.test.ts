@@ -2,6 +2,10 @@
 // control API, the code and state it redirects with, then completeRedirect.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CompleteRedirectDeps, completeRedirect } from "../../src/domain/sessions/complete-redirect.js";
+import {
+  type OpenAuthorizationDeps,
+  openAuthorization,
+} from "../../src/domain/sessions/open-authorization.js";
 import { type StartDeps, startAuthorization } from "../../src/domain/sessions/start-authorization.js";
 import type { UserRef } from "../../src/domain/users.js";
 import type { AppView, RunningEmulator } from "../../src/emulator/index.js";
@@ -18,6 +22,8 @@ let app: AppView;
 let f: FlowParts;
 let startDeps: StartDeps;
 let deps: CompleteRedirectDeps;
+let openDeps: OpenAuthorizationDeps;
+const REDIRECTOR = "https://auth.example.test/oauth/authorize";
 
 beforeAll(async () => {
   [t, emulator] = await Promise.all([createTestDatabase(), startTestEmulator()]);
@@ -28,11 +34,11 @@ beforeAll(async () => {
   const common = { uow: f.uow, crypto: f.crypto, clock: f.clock, cards: f.cards };
   startDeps = {
     ...common,
-    lark,
     apps: { find: (id) => (id === app.app_id ? { appId: id, flow: "REDIRECT" } : undefined) },
-    policy: { sessionTtlMs: 600_000, startsPerMinute: 100, redirectUri: REDIRECT_URI },
+    policy: { sessionTtlMs: 600_000, startsPerMinute: 100, authorizeUrl: (id) => `${REDIRECTOR}/${id}` },
   };
   deps = { ...common, lark, log: f.log, redirectUri: REDIRECT_URI };
+  openDeps = { ...common, lark, redirectUri: REDIRECT_URI };
 });
 afterEach(() => emulator.clearFaults());
 afterAll(async () => {
@@ -57,8 +63,11 @@ async function consent(ref: UserRef, consenter: string, scopes = ["contact:user.
     user: ref,
     scopes,
   });
-  if (!session?.authorizeUrl) throw new Error("no authorize URL");
-  const decided = emulator.decide({ url: session.authorizeUrl, open_id: consenter, decision: "approve" });
+  if (!session) throw new Error("no session");
+  // The card's button opens the redirector; what it answers is Lark's consent URL with a fresh state.
+  const opened = await openAuthorization(openDeps, session.id);
+  if (opened.kind !== "consent") throw new Error(`not openable: ${opened.kind}`);
+  const decided = emulator.decide({ url: opened.url, open_id: consenter, decision: "approve" });
   if (!decided.ok || !decided.redirect_url) throw new Error(`decide failed: ${JSON.stringify(decided)}`);
   const redirect = new URL(decided.redirect_url);
   return {
@@ -79,6 +88,7 @@ describe("completeRedirect", () => {
     const { session, code, state } = await consent({ kind: "open_id", value: user.open_id }, user.open_id);
     const done = await completeRedirect(deps, { code, state });
     expect(done).toMatchObject({ id: session.id, state: "AUTHORIZED", identity: { openId: user.open_id } });
+    expect(done.authorizeUrl).toBe(`${REDIRECTOR}/${session.id}`);
     const [grant] = await grantRows(user.open_id);
     const sealed = Buffer.from(grant?.access_token_sealed as Uint8Array).toString("utf8");
     const access = f.sealer.open(sealed, grantAad(app.app_id, user.open_id, "access"));
@@ -89,8 +99,36 @@ describe("completeRedirect", () => {
         "select (select string_agg(t::text, '') from user_grant t) || (select string_agg(t::text, '') from auth_session t) || (select string_agg(t::text, '') from auth_event t) as all",
       );
     expect(String(everything[0]?.all)).not.toContain(access);
-    // (The raw state does appear inside authorize_url, which the contract makes part of the session.)
+    expect(String(everything[0]?.all)).not.toContain(state);
     expect(f.cards.notified.at(-1)).toEqual({ appId: app.app_id, sessionId: session.id });
+  });
+
+  it("arms a fresh state per click: an earlier click's state is then invalid, a finished session says so", async () => {
+    const user = newUser();
+    const { session } = await startAuthorization(startDeps, ALL_POWERFUL, {
+      appId: app.app_id,
+      user: { kind: "open_id", value: user.open_id },
+      scopes: ["contact:user.base:readonly"],
+    });
+    const first = await openAuthorization(openDeps, session?.id ?? "");
+    const second = await openAuthorization(openDeps, session?.id ?? "");
+    if (first.kind !== "consent" || second.kind !== "consent") throw new Error("expected consent URLs");
+    const stateOfUrl = (u: string) => new URL(u).searchParams.get("state") ?? "";
+    expect(stateOfUrl(first.url)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(stateOfUrl(second.url)).not.toBe(stateOfUrl(first.url));
+    await expect(completeRedirect(deps, { code: "x", state: stateOfUrl(first.url) })).rejects.toMatchObject({
+      code: "STATE_INVALID",
+    });
+    const decided = emulator.decide({ url: second.url, open_id: user.open_id, decision: "approve" });
+    const code = new URL(decided.ok ? (decided.redirect_url ?? "") : "").searchParams.get("code") ?? "";
+    await completeRedirect(deps, { code, state: stateOfUrl(second.url) });
+    expect(await openAuthorization(openDeps, session?.id ?? "")).toMatchObject({
+      kind: "finished",
+      session: { state: "AUTHORIZED" },
+    });
+    await expect(openAuthorization(openDeps, "00000000-0000-4000-8000-000000000000")).rejects.toMatchObject({
+      code: "SESSION_NOT_FOUND",
+    });
   });
 
   it("matches a user asked by email case-insensitively", async () => {

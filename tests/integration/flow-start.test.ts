@@ -1,4 +1,4 @@
-// StartAuthorization on the real database, with authorize URLs built for the emulator: new, reuse,
+// StartAuthorization on the real database: new (authorize URL = the redirector), reuse,
 // supersede, already authorized, rate limit (also under concurrency), idempotency.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainError } from "../../src/domain/errors.js";
@@ -8,9 +8,8 @@ import {
   startAuthorization,
 } from "../../src/domain/sessions/start-authorization.js";
 import type { AppView, RunningEmulator } from "../../src/emulator/index.js";
-import { REDIRECT_URI, startTestEmulator } from "../conformance/emulator-support.js";
+import { startTestEmulator } from "../conformance/emulator-support.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
-import { emulatorGateway } from "../support/emulator-gateway.js";
 import { openId, seedApp } from "../support/factories.js";
 import { ALL_POWERFUL, type FlowParts, flowParts } from "../support/flow.js";
 
@@ -19,20 +18,20 @@ let emulator: RunningEmulator;
 let app: AppView;
 let f: FlowParts;
 let deps: StartDeps;
+const REDIRECTOR = "https://auth.example.test/oauth/authorize";
 
 beforeAll(async () => {
   [t, emulator] = await Promise.all([createTestDatabase(), startTestEmulator()]);
-  app = emulator.registerApp({ redirect_urls: [REDIRECT_URI] });
+  app = emulator.registerApp({});
   await seedApp(t.db, { appId: app.app_id });
   f = flowParts(t.db);
   deps = {
     apps: { find: (id) => (id === app.app_id ? { appId: id, flow: "REDIRECT" } : undefined) },
     uow: f.uow,
-    lark: emulatorGateway(emulator, [app]),
     crypto: f.crypto,
     clock: f.clock,
     cards: f.cards,
-    policy: { sessionTtlMs: 600_000, startsPerMinute: 5, redirectUri: REDIRECT_URI },
+    policy: { sessionTtlMs: 600_000, startsPerMinute: 5, authorizeUrl: (id) => `${REDIRECTOR}/${id}` },
   };
 });
 afterAll(async () => {
@@ -51,15 +50,18 @@ const eventsOf = (sessionId: string) =>
   t.db.em().execute("select type, reason from auth_event where session_id = ? order by id", [sessionId]);
 
 describe("StartAuthorization", () => {
-  it("creates a pending session with offline_access, a state-bearing authorize URL, an event and a card", async () => {
+  it("creates a pending session with offline_access, the redirector as authorize URL, an event and a card", async () => {
     const { session, alreadyAuthorized } = await start({ user: someone(), context: "job-7" });
     expect(alreadyAuthorized).toBe(false);
     expect(session).toMatchObject({ state: "PENDING", flow: "REDIRECT", context: "job-7" });
     expect(session?.requestedScopes).toEqual(["contact:user.base:readonly", "offline_access"]);
     expect(session?.expireTime.getTime()).toBe(f.clock.now().getTime() + 600_000);
-    const url = new URL(session?.authorizeUrl ?? "");
-    expect(url.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(url.searchParams.get("code_challenge_method")).toBe("S256");
+    // No state exists before the click: nothing about the consent is at rest in clear.
+    expect(session?.authorizeUrl).toBe(`${REDIRECTOR}/${session?.id}`);
+    const [row] = await t.db
+      .em()
+      .execute("select oauth_state_hash, pkce_verifier_sealed from auth_session where id = ?", [session?.id]);
+    expect(row).toEqual({ oauth_state_hash: null, pkce_verifier_sealed: null });
     expect(await eventsOf(session?.id ?? "")).toEqual([{ type: "SESSION_CREATED", reason: null }]);
     expect(f.cards.notified.at(-1)).toEqual({ appId: app.app_id, sessionId: session?.id });
   });

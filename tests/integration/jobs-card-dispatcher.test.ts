@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuthSession } from "../../src/domain/sessions/session.js";
-import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { type AppView, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { type CardDispatcherOptions, createCardDispatcher } from "../../src/jobs/card-dispatcher.js";
 import type { LarkLimiters } from "../../src/jobs/limits.js";
 import { createLarkLimiters } from "../../src/jobs/limits.js";
@@ -12,13 +12,12 @@ import { createRateLimiter } from "../../src/jobs/rate-limiter.js";
 import { createCardWorkStore } from "../../src/store/card-work-store.js";
 import { createSessionStore } from "../../src/store/session-store.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { emulatorGateway } from "../support/emulator-gateway.js";
 import { buildSession, seedApp } from "../support/factories.js";
-import { testGateway } from "./jobs-gateway.js";
-import { ensureJobColumns } from "./jobs-schema.js";
 
 let t: TestDatabase;
 let emulator: RunningEmulator;
-const secrets = new Map<string, string>();
+const apps: AppView[] = [];
 let offsetMs = 0;
 const clock = { now: () => new Date(Date.now() + offsetMs) };
 const sealer = { seal: (plain: string) => `v1.test.${Buffer.from(plain).toString("base64url")}` };
@@ -32,7 +31,6 @@ const logger = {
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await ensureJobColumns(t.db);
   emulator = await startEmulator();
 });
 afterAll(async () => {
@@ -43,7 +41,7 @@ afterAll(async () => {
 /** A fresh emulator app (its lark_app row too) with `users` users. */
 async function appWithUsers(users: number, flow: "redirect" | "device" = "redirect") {
   const app = emulator.registerApp({});
-  secrets.set(app.app_id, app.app_secret);
+  apps.push(app);
   await seedApp(t.db, { appId: app.app_id, flow });
   const openIds = Array.from(
     { length: users },
@@ -57,7 +55,7 @@ async function appWithUsers(users: number, flow: "redirect" | "device" = "redire
 function dispatcher(options: CardDispatcherOptions = {}, limiters: LarkLimiters = createLarkLimiters()) {
   return createCardDispatcher({
     store: createCardWorkStore(t.db, sealer),
-    gateway: testGateway(emulator, secrets),
+    gateway: emulatorGateway(emulator, apps),
     limiters,
     buildCard: (s, inputs) =>
       card(`Authorize ${s.id}`, s.authorizeUrl ?? "https://example.invalid", inputs.descriptionStyle),

@@ -2,7 +2,7 @@
 // and the real emulator's device authorization grant.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { type AppView, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { createDevicePoller, type DeviceOutcome } from "../../src/jobs/device-poller.js";
 import { createLarkLimiters } from "../../src/jobs/limits.js";
 import { createSessionSweeper } from "../../src/jobs/session-sweeper.js";
@@ -11,15 +11,14 @@ import { createDeviceWorkStore } from "../../src/store/device-work-store.js";
 import { createRetentionStore } from "../../src/store/retention-store.js";
 import { createSessionStore } from "../../src/store/session-store.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { emulatorGateway } from "../support/emulator-gateway.js";
 import { buildSession, FACTORY_APP_ID, seedApp } from "../support/factories.js";
-import { testGateway } from "./jobs-gateway.js";
-import { ensureJobColumns } from "./jobs-schema.js";
 
 let t: TestDatabase;
 let emulator: RunningEmulator;
 let offsetMs = 0;
 const clock = { now: () => new Date(Date.now() + offsetMs) };
-const secrets = new Map<string, string>();
+const apps: AppView[] = [];
 const logger = { error() {}, warn() {}, info() {}, debug() {} } as never;
 const DAY = 24 * 3600 * 1000;
 // A reversible stand-in for src/crypto/seal.ts: the test checks the store seals and opens with the row's AAD.
@@ -36,7 +35,6 @@ const sealer = {
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await ensureJobColumns(t.db);
   await seedApp(t.db);
   emulator = await startEmulator();
 });
@@ -104,7 +102,7 @@ describe("device poller", () => {
   /** A pending device session whose device authorization was started at the emulator, due for a poll. */
   async function deviceSession() {
     const app = emulator.registerApp({});
-    secrets.set(app.app_id, app.app_secret);
+    apps.push(app);
     await seedApp(t.db, { appId: app.app_id, flow: "device" });
     const user = emulator.createUser({
       name: "Dev",
@@ -117,7 +115,7 @@ describe("device poller", () => {
       user: { kind: "open_id", value: user.open_id },
     });
     await createSessionStore(t.db).insert(session);
-    const d = await testGateway(emulator, secrets).startDeviceAuthorization(app.app_id, ["offline_access"]);
+    const d = await emulatorGateway(emulator, [app]).startDeviceAuthorization(app.app_id, ["offline_access"]);
     await createCardWorkStore(t.db, sealer).saveDeviceAuthorization(session.id, {
       deviceCode: d.deviceCode,
       authorizeUrl: d.verificationUriComplete,
@@ -130,7 +128,7 @@ describe("device poller", () => {
   function poller(outcomes: Map<string, DeviceOutcome>) {
     return createDevicePoller({
       store: createDeviceWorkStore(t.db, sealer),
-      gateway: testGateway(emulator, secrets),
+      gateway: emulatorGateway(emulator, apps),
       limiter: createLarkLimiters().devicePoll,
       complete: async (id, outcome) => void outcomes.set(id, outcome),
       clock,
@@ -152,18 +150,19 @@ describe("device poller", () => {
     // Generous, so the second poll below lands inside the emulator's real interval even on a busy machine.
     emulator.configure({ device_poll_interval: 3 });
     const outcomes = new Map<string, DeviceOutcome>();
-    const job = poller(outcomes);
     const pending = await deviceSession();
     const approved = await deviceSession();
     const denied = await deviceSession();
+    // The gateway knows the apps it was built with: build the poller once they are registered.
+    const job = poller(outcomes);
     expect(emulator.decide({ url: approved.url, open_id: approved.openId, decision: "approve" }).ok).toBe(
       true,
     );
     expect(emulator.decide({ url: denied.url, open_id: denied.openId, decision: "deny" }).ok).toBe(true);
 
     await job.run(new AbortController().signal);
-    expect(outcomes.get(approved.session.id)).toMatchObject({ kind: "tokens" });
-    expect(outcomes.get(denied.session.id)).toEqual({ kind: "denied" });
+    expect(outcomes.get(approved.session.id)).toMatchObject({ status: "authorized" });
+    expect(outcomes.get(denied.session.id)).toEqual({ status: "denied" });
     expect(outcomes.has(pending.session.id)).toBe(false);
     const first = await pollState(pending.session.id);
     expect(first?.interval).toBe(3);

@@ -72,12 +72,10 @@ describe("the edge: authentication, validation, unimplemented, HTTP endpoints", 
     }
   });
 
-  it("answers UNIMPLEMENTED (never a fake result) for RPCs a later issue delivers", async () => {
-    const { auth, token } = t.clients();
+  it("answers a real refusal, never a fake token, when a user has no grant", async () => {
+    const { token } = t.clients();
     const user = { id: { case: "openId" as const, value: "ou_abc" } };
-    const start = await rejection(auth.startAuthorization({ appId: TEST_APP_ID, user }));
-    expect(start.code).toBe(Code.Unimplemented);
-    // TokenService has landed: without a grant the answer is a real one, never a fake token.
+    // Every RPC has landed: without a grant the answer is a real one, never a fake token.
     expect((await rejection(token.getUserAccessToken({ appId: TEST_APP_ID, user }))).code).toBe(
       Code.FailedPrecondition,
     );

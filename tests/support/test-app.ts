@@ -8,9 +8,11 @@ import {
 import { AuthService } from "../../gen/lark/auth/v1/auth_service_pb.js";
 import { TokenService } from "../../gen/lark/auth/v1/token_service_pb.js";
 import { type App, buildApp } from "../../src/app.js";
+import type { ServiceConfig } from "../../src/config/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { hashCallerKey } from "../../src/crypto/caller-keys.js";
-import type { Database } from "../../src/store/database.js";
+import type { JobTuning } from "../../src/flow/jobs.js";
+import { type Database, openDatabase } from "../../src/store/database.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { createTestDatabase } from "./db.js";
 
@@ -30,6 +32,8 @@ export interface CapturedLogs {
 export interface TestApp {
   readonly app: App;
   readonly db: Database;
+  /** The PostgreSQL URL of its database (PostgreSQL runs only), for a second instance to share. */
+  readonly databaseUrl?: string;
   readonly logs: CapturedLogs;
   readonly grpcUrl: string;
   readonly httpUrl: string;
@@ -55,12 +59,32 @@ function captureLogs(): { logs: CapturedLogs; stream: Writable } {
   };
 }
 
+/** Beyond the environment: shorter job intervals, config changes, a database shared with another instance. */
+export interface TestAppOptions {
+  readonly jobs?: JobTuning;
+  readonly config?: (config: ServiceConfig) => ServiceConfig;
+  /** A PostgreSQL URL another test app uses: this one opens its own pool on it and leaves the database alone. */
+  readonly sharedDatabaseUrl?: string;
+  /** Connections in the PostgreSQL pool (default 4). */
+  readonly poolSize?: number;
+}
+
+async function databaseFor(options: TestAppOptions) {
+  const poolSize = options.poolSize ?? 4;
+  if (!options.sharedDatabaseUrl) return createTestDatabase({ poolSize });
+  const db = await openDatabase({ url: options.sharedDatabaseUrl, poolSize });
+  return { db, url: options.sharedDatabaseUrl, close: () => db.close() };
+}
+
 /**
  * Starts the real service (both ports on 127.0.0.1, random ports) on a fresh test database,
  * with two configured apps and two caller keys; logs are captured at debug level.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const testDb = await createTestDatabase();
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
+  const testDb = await databaseFor(options);
   const config = parseConfig({
     LARK_AUTH_GRPC_PORT: "0",
     LARK_AUTH_HTTP_PORT: "0",
@@ -81,10 +105,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   };
   const { logs, stream } = captureLogs();
   const logger = createLogger({ level: "debug", destination: stream });
-  const app = await buildApp(
-    { ...config, callerKeys: [...config.callerKeys, reader] },
-    { db: testDb.db, logger },
-  ).catch(async (err: unknown) => {
+  const configured = { ...config, callerKeys: [...config.callerKeys, reader] };
+  const app = await buildApp(options.config ? options.config(configured) : configured, {
+    db: testDb.db,
+    logger,
+    ...(options.jobs && { jobs: options.jobs }),
+  }).catch(async (err: unknown) => {
     await testDb.close(); // A failed start must not leave the test database behind.
     throw err;
   });
@@ -110,6 +136,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   return {
     app,
     db: testDb.db,
+    ...(testDb.url && { databaseUrl: testDb.url }),
     logs,
     grpcUrl,
     httpUrl,

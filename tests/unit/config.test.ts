@@ -50,6 +50,11 @@ describe("configuration", () => {
       sessionTtlSeconds: 600,
       rateLimitPerUserPerMinute: 5,
       tokenRefreshThreshold: 0.8,
+      retentionDays: 7,
+      larkLimitHeadroom: 0.9,
+      larkRateLimitPerSecond: 50,
+      larkRateLimitPerMinute: 1000,
+      devicePollShare: 0.3,
     });
   });
 

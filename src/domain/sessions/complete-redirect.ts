@@ -1,3 +1,4 @@
+import { assertCan, type Caller } from "../callers.js";
 import { DomainError, DomainErrorCode, invalidArgument } from "../errors.js";
 import { LarkError } from "../lark-error.js";
 import type { AuthTx, FlowCrypto, LarkGateway, LarkUserTokens } from "../ports.js";
@@ -22,10 +23,12 @@ type Claim = { readonly session: AuthSession; readonly verifier: string } | { re
 export async function completeRedirect(
   deps: CompleteRedirectDeps,
   input: { readonly code: string; readonly state: string },
+  /** CompleteAuthorization's caller, who must hold auth:start on the session's app; absent for the callback page. */
+  caller?: Caller,
 ): Promise<AuthSession> {
   if (input.code === "") throw invalidArgument("code", "is required");
   const hash = deps.crypto.sha256Hex(input.state);
-  const claim = await deps.uow.run((tx) => claimState(tx, hash, deps.clock.now()));
+  const claim = await deps.uow.run((tx) => claimState(tx, hash, deps.clock.now(), caller));
   if ("expired" in claim) {
     deps.cards.notify(claim.expired.appId, claim.expired.id);
     throw new DomainError(DomainErrorCode.SESSION_EXPIRED, `auth session ${claim.expired.id} has expired`, {
@@ -56,21 +59,10 @@ export async function completeRedirect(
 }
 
 /** One transaction: the state is used from here on, unless the exchange fails transiently. */
-async function claimState(tx: AuthTx, stateHash: string, now: Date): Promise<Claim> {
-  const found = await tx.consumeState(stateHash);
-  if (found === undefined) {
-    throw new DomainError(
-      DomainErrorCode.STATE_INVALID,
-      "this authorization link is not one this service issued",
-    );
-  }
-  if (found === "used") {
-    throw new DomainError(
-      DomainErrorCode.STATE_ALREADY_USED,
-      "this authorization link has already been used",
-    );
-  }
-  const { session } = found;
+async function claimState(tx: AuthTx, stateHash: string, now: Date, caller?: Caller): Promise<Claim> {
+  const { session } = await consumeStateOrThrow(tx, stateHash);
+  // Throwing here rolls the claim back: a caller without the permission cannot burn a user's state.
+  if (caller) assertCan(caller, "auth:start", session.appId);
   if (!isPending(session)) {
     throw new DomainError(
       DomainErrorCode.SESSION_NOT_PENDING,
@@ -84,6 +76,24 @@ async function claimState(tx: AuthTx, stateHash: string, now: Date): Promise<Cla
   const { pkceVerifier } = await tx.openSecrets(session.id);
   if (!pkceVerifier) throw new Error(`redirect session ${session.id} has no PKCE verifier`);
   return { session, verifier: pkceVerifier };
+}
+
+/** Claims the state once: STATE_INVALID when no session has it, STATE_ALREADY_USED when it was claimed before. */
+export async function consumeStateOrThrow(tx: AuthTx, stateHash: string): Promise<{ session: AuthSession }> {
+  const found = await tx.consumeState(stateHash);
+  if (found === undefined) {
+    throw new DomainError(
+      DomainErrorCode.STATE_INVALID,
+      "this authorization link is not one this service issued",
+    );
+  }
+  if (found === "used") {
+    throw new DomainError(
+      DomainErrorCode.STATE_ALREADY_USED,
+      "this authorization link has already been used",
+    );
+  }
+  return found;
 }
 
 /** Lark's token-endpoint codes (reference/lark-platform.md) as stable failure reasons. */

@@ -7,9 +7,7 @@ import type {
   CardQueue,
   Clock,
   FlowCrypto,
-  LarkGateway,
   NewAuthEvent,
-  SessionSecrets,
 } from "../ports.js";
 import type { UserRef } from "../users.js";
 import { covers, union, withOfflineAccess } from "./scopes.js";
@@ -27,14 +25,16 @@ export interface StartPolicy {
   readonly sessionTtlMs: number;
   /** Sessions one (app, user) may start per rolling minute, across every replica. */
   readonly startsPerMinute: number;
-  /** `${publicUrl}/oauth/callback`: where Lark sends the browser back (redirect flow). */
-  readonly redirectUri: string;
+  /**
+   * The URL a redirect session's card button opens: our redirector (`${publicUrl}/oauth/authorize/<id>`),
+   * which makes the OAuth state only when clicked, so no state is ever stored or returned in clear.
+   */
+  authorizeUrl(sessionId: string): string;
 }
 
 export interface StartDeps {
   readonly apps: { find(appId: string): FlowApp | undefined };
   readonly uow: AuthUnitOfWork;
-  readonly lark: Pick<LarkGateway, "buildAuthorizeUrl">;
   readonly crypto: FlowCrypto;
   readonly clock: Clock;
   readonly cards: CardQueue;
@@ -173,33 +173,15 @@ async function createSession(
     ...(input.context !== undefined && input.context !== "" && { context: input.context }),
     ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
   };
-  // Device sessions get their verification URL from the dispatcher, which calls Lark outside this transaction.
-  const { session, secrets } =
-    app.flow === "REDIRECT" ? withRedirect(deps, base) : { session: base, secrets: {} };
+  // Device sessions get their verification URL from the dispatcher, which calls Lark outside this
+  // transaction; redirect sessions point at the redirector, which arms a state when clicked.
+  const session =
+    app.flow === "REDIRECT" ? { ...base, authorizeUrl: deps.policy.authorizeUrl(base.id) } : base;
   const card: CardInputs = {
     descriptionStyle: input.descriptionStyle ?? "DETAILED",
     ...(input.message && { message: input.message }),
     ...(input.privacyPolicyUrl && { privacyPolicyUrl: input.privacyPolicyUrl }),
   };
-  await tx.insertSession(session, card, secrets);
+  await tx.insertSession(session, card, {});
   return session;
-}
-
-/** A fresh single-use state (stored only hashed) and a PKCE pair (verifier sealed by the store). */
-function withRedirect(
-  deps: StartDeps,
-  session: AuthSession,
-): { session: AuthSession; secrets: SessionSecrets } {
-  const state = deps.crypto.randomToken(32);
-  const verifier = deps.crypto.randomToken(32);
-  const authorizeUrl = deps.lark.buildAuthorizeUrl(session.appId, {
-    redirectUri: deps.policy.redirectUri,
-    scopes: session.requestedScopes,
-    state,
-    codeChallenge: deps.crypto.pkceChallenge(verifier),
-  });
-  return {
-    session: { ...session, authorizeUrl },
-    secrets: { oauthStateHash: deps.crypto.sha256Hex(state), pkceVerifier: verifier },
-  };
 }

@@ -1,39 +1,84 @@
 import { create } from "@bufbuild/protobuf";
 import {
-  AuthService,
+  type AuthService,
+  type CancelAuthSessionRequest,
+  CancelAuthSessionResponseSchema,
+  type CompleteAuthorizationRequest,
+  CompleteAuthorizationResponseSchema,
   type GetAuthSessionRequest,
   GetAuthSessionResponseSchema,
   type ListAuthSessionsRequest,
   ListAuthSessionsResponseSchema,
+  type StartAuthorizationRequest,
+  StartAuthorizationResponseSchema,
   type WatchAuthEventsRequest,
 } from "../../../gen/lark/auth/v1/auth_service_pb.js";
+import type { Caller } from "../../domain/callers.js";
 import type { SessionStore } from "../../domain/ports.js";
 import { getSession } from "../../domain/sessions/get-session.js";
 import { listSessions } from "../../domain/sessions/list-sessions.js";
 import type { PageTokens } from "../../domain/sessions/page-token.js";
+import type { AuthSession } from "../../domain/sessions/session.js";
+import type {
+  StartAuthorizationInput,
+  StartAuthorizationResult,
+} from "../../domain/sessions/start-authorization.js";
 import type { EventHub } from "../../events/hub.js";
 import { watchAuthEvents } from "../../events/watch.js";
-import { sessionToPb, statesFromPb, userRefFromPb } from "../../wire/codec.js";
+import { descriptionStyleFromPb, sessionToPb, statesFromPb, userRefFromPb } from "../../wire/codec.js";
 import { type CallContext, callerOf } from "../context.js";
 import type { ServiceImpl } from "../pipeline.js";
-import { notImplemented } from "./unimplemented.js";
 
 /** What the AuthService handlers need; built in app.ts. */
 export interface AuthServiceDeps {
   readonly sessions: SessionStore;
   readonly pageTokens: PageTokens;
+  /** The authorization flow's use cases (src/flow/). */
+  readonly flow: AuthFlowCalls;
   readonly events: EventHub;
+}
+
+/** The flow's use cases as the handlers call them. */
+export interface AuthFlowCalls {
+  start(caller: Caller, input: StartAuthorizationInput): Promise<StartAuthorizationResult>;
+  cancel(caller: Caller, sessionId: string): Promise<AuthSession>;
+  complete(caller: Caller, input: { readonly code: string; readonly state: string }): Promise<AuthSession>;
+}
+
+function startInput(req: StartAuthorizationRequest): StartAuthorizationInput {
+  // Validation guarantees the user is set; empty optional strings mean "not given".
+  return {
+    appId: req.appId,
+    user: userRefFromPb(req.user) as StartAuthorizationInput["user"],
+    scopes: req.scopes,
+    descriptionStyle: descriptionStyleFromPb(req.descriptionStyle),
+    force: req.force,
+    ...(req.message && { message: req.message }),
+    ...(req.privacyPolicyUrl && { privacyPolicyUrl: req.privacyPolicyUrl }),
+    ...(req.idempotencyKey && { idempotencyKey: req.idempotencyKey }),
+    ...(req.context && { context: req.context }),
+  };
 }
 
 /** AuthService: decode, call the domain, encode. Nothing else lives here. */
 export function createAuthServiceHandlers(deps: AuthServiceDeps): ServiceImpl<typeof AuthService> {
+  const { flow } = deps;
   return {
-    ...notImplemented(AuthService, [
-      "startAuthorization",
-      "cancelAuthSession",
-      "completeAuthorization",
-      "watchAuthEvents",
-    ]),
+    async startAuthorization(req: StartAuthorizationRequest, ctx: CallContext) {
+      const result = await flow.start(callerOf(ctx), startInput(req));
+      return create(StartAuthorizationResponseSchema, {
+        session: result.session && sessionToPb(result.session),
+        alreadyAuthorized: result.alreadyAuthorized,
+      });
+    },
+    async cancelAuthSession(req: CancelAuthSessionRequest, ctx: CallContext) {
+      const session = await flow.cancel(callerOf(ctx), req.sessionId);
+      return create(CancelAuthSessionResponseSchema, { session: sessionToPb(session) });
+    },
+    async completeAuthorization(req: CompleteAuthorizationRequest, ctx: CallContext) {
+      const session = await flow.complete(callerOf(ctx), { code: req.code, state: req.state });
+      return create(CompleteAuthorizationResponseSchema, { session: sessionToPb(session) });
+    },
     async getAuthSession(req: GetAuthSessionRequest, ctx: CallContext) {
       const session = await getSession(deps, callerOf(ctx), req.sessionId);
       return create(GetAuthSessionResponseSchema, { session: sessionToPb(session) });
