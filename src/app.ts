@@ -157,22 +157,35 @@ async function startEventHub(db: Database, logger: Logger, options: EventHubOpti
 }
 
 /**
- * How long closing the database or the sandbox may take once the servers have drained: a
- * transaction held open must not keep the process alive past the grace period.
+ * How long closing every part together (jobs, audit trail, database, sandbox) may take once the
+ * servers have drained: a transaction held open must not keep the process alive past the grace
+ * period plus this.
  */
 const CLOSE_LIMIT_MS = 5_000;
 
-async function closeBounded(closing: Promise<void>, what: string, logger: Logger): Promise<void> {
-  // A close that settles later must not surface as an unhandled rejection.
-  closing.catch((err: unknown) => logger.warn({ err, part: what }, "late close failed"));
-  if ((await withinLimit(closing, CLOSE_LIMIT_MS)) === "timed out")
-    logger.warn({ part: what, limit_ms: CLOSE_LIMIT_MS }, "closing took too long; left behind");
+/** Something built that must be closed again, by a deadline (epoch ms) it is given. */
+interface Part {
+  readonly what: string;
+  close(deadline: number): Promise<void>;
 }
 
-/** Runs `steps` in reverse, logging (not throwing) failures: used to undo a half-built app. */
-async function unwind(steps: (() => Promise<void>)[], logger: Logger): Promise<void> {
-  for (const step of [...steps].reverse()) {
-    await step().catch((err: unknown) => logger.error({ err }, "cleanup after a failed start failed"));
+/**
+ * Closes `parts` in reverse order, all of them within CLOSE_LIMIT_MS: each gets an even share of
+ * the time left, so one that hangs (a write waiting on a lock held elsewhere) neither keeps the
+ * process alive nor starves the parts after it. Failures are logged, not thrown: this also undoes a
+ * half-built app.
+ */
+async function unwind(parts: readonly Part[], logger: Logger): Promise<void> {
+  const end = Date.now() + CLOSE_LIMIT_MS;
+  const order = [...parts].reverse();
+  for (const [i, part] of order.entries()) {
+    const deadline = Date.now() + Math.max(0, (end - Date.now()) / (order.length - i));
+    // A close that settles after we stopped waiting must not surface as an unhandled rejection.
+    const closing = part
+      .close(deadline)
+      .catch((err: unknown) => logger.error({ err, part: part.what }, "closing failed"));
+    if ((await withinLimit(closing, Math.max(0, deadline - Date.now()))) === "timed out")
+      logger.warn({ part: part.what, limit_ms: CLOSE_LIMIT_MS }, "closing took too long; left behind");
   }
 }
 
@@ -183,13 +196,15 @@ async function unwind(steps: (() => Promise<void>)[], logger: Logger): Promise<v
  */
 export async function buildApp(config: ServiceConfig, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
-  const undo: (() => Promise<void>)[] = [];
+  const parts: Part[] = [];
+  // Bounded by the grace period itself; the parts' budget starts once it is over.
+  let drain = async () => {};
   try {
     // Loaded only in sandbox mode: a deployment never even loads the emulator's code.
     const sandbox = config.sandbox.enabled
       ? await (await import("./sandbox.js")).startSandbox(config, logger)
       : undefined;
-    if (sandbox) undo.push(() => closeBounded(sandbox.close(), "sandbox", logger));
+    if (sandbox) parts.push({ what: "sandbox", close: () => sandbox.close() });
     const apps = sandbox ? [...config.apps, sandbox.app] : config.apps;
     const callerKeys = sandbox ? [...config.callerKeys, sandbox.callerKey] : config.callerKeys;
     const db =
@@ -199,7 +214,8 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
         dataDir: config.dataDir,
         migrate: config.migrateOnStart,
       }));
-    if (!overrides.db) undo.push(() => closeBounded(db.close(), "database", logger));
+    if (!overrides.db)
+      parts.push({ what: "database", close: (by) => db.close(Math.max(0, by - Date.now())) });
     await syncApps(db, apps);
     const keys = sandbox?.encryptionKeys ?? config.encryptionKeys;
     const signingKey = keys[0];
@@ -216,16 +232,16 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       gateway,
       tuning: overrides.jobs,
     });
-    // Undone after the servers drain (calls in flight may still wake cards), before the database closes.
-    undo.push(() => flow.close());
+    // Closed after the servers drain (calls in flight may still wake cards), before the database.
+    parts.push({ what: "flow", close: () => flow.close() });
     const grants = await createGrants({ config, db, logger, lark: gateway, encryptionKeys: keys, overrides });
-    undo.push(grants.close);
+    parts.push({ what: "tokens", close: grants.close });
     const events = await startEventHub(db, logger, overrides.events);
-    undo.push(() => events.close());
-    const parts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow };
-    const { grpc, http, stopping, websocket } = createServers(config, db, logger, parts);
-    undo.push(async () => websocket.close());
-    undo.push(() => stopping.drain(grpc, http));
+    parts.push({ what: "events", close: () => events.close() });
+    const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow };
+    const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts);
+    parts.push({ what: "events websocket", close: async () => websocket.close() });
+    drain = () => stopping.drain(grpc, http);
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
     // Jobs start after migrations (openDatabase ran them) and once the redirect URI is known.
@@ -239,14 +255,16 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     const close = () => {
       closing ??= (async () => {
         logger.info({ grace_ms: config.shutdownGraceMs }, "shutting down");
-        await unwind(undo, logger);
+        await drain();
+        await unwind(parts, logger);
         logger.info("stopped");
       })();
       return closing;
     };
     return { grpcPort, httpPort, apps, sandbox, logger, events, close };
   } catch (err) {
-    await unwind(undo, logger);
+    await drain().catch((e: unknown) => logger.error({ err: e }, "cleanup after a failed start failed"));
+    await unwind(parts, logger);
     throw err;
   }
 }

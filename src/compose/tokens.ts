@@ -86,10 +86,11 @@ export async function createGrants(p: {
   });
   const runner = createJobRunner({ jobs: overrides.grantRefresher === false ? [] : [job], logger });
   runner.start();
-  const close = async () => {
-    await runner.stop(5000);
+  /** Closes by `deadline` (epoch ms): the jobs get half of what is left, the audit's last write the rest. */
+  const close = async (deadline: number) => {
+    await runner.stop(Math.max(0, (deadline - Date.now()) / 2));
     cache.close();
-    await audit.close();
+    await audit.close(deadline);
     await changes.close();
   };
   return { tokens, close };

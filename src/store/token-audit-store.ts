@@ -1,12 +1,16 @@
 import type { TokenAudit, TokenRead } from "../domain/grants/grant.js";
 import type { Database } from "./database.js";
+import { withDeadline } from "./deadline.js";
 import { TokenAccessAuditSchema } from "./entities/index.js";
 
 export interface TokenAuditWriter extends TokenAudit {
   /** Writes everything recorded so far. */
   flush(): Promise<void>;
-  /** Stops the timer and flushes. */
-  close(): Promise<void>;
+  /**
+   * Stops the timer and flushes, waiting until `deadline` (epoch ms) at most: a lock held elsewhere
+   * must not keep shutdown waiting for ever. Rows still unwritten then are reported through onError.
+   */
+  close(deadline?: number): Promise<void>;
 }
 
 export interface TokenAuditOptions {
@@ -70,10 +74,18 @@ export function createTokenAuditWriter(db: Database, options: TokenAuditOptions 
       await flushing;
       await flush();
     },
-    async close() {
+    async close(deadline) {
       clearInterval(timer);
-      await flushing;
-      await flush();
+      const written = (async () => {
+        await flushing;
+        await flush();
+      })();
+      if (deadline === undefined) return written;
+      if (!(await withDeadline(written, deadline)))
+        options.onError?.(
+          new Error("the audit trail's last write did not finish before shutdown"),
+          buffer.length,
+        );
     },
   };
 }
