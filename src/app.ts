@@ -29,6 +29,7 @@ import { createShutdownController, withinLimit } from "./shutdown.js";
 import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
 import { createEventLogReader } from "./store/event-log.js";
+import { assertKeysCover } from "./store/key-check.js";
 import { createSessionStore } from "./store/session-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics } from "./telemetry/metrics.js";
@@ -220,6 +221,8 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     const keys = sandbox?.encryptionKeys ?? config.encryptionKeys;
     const signingKey = keys[0];
     if (!signingKey) throw new Error("no encryption key: set LARK_AUTH_ENCRYPTION_KEYS");
+    // A key dropped too early would only surface when a user's token is needed: refuse to start instead.
+    await assertKeysCover(db, keys);
     // Derived from the shared sealing key, so every replica honours the page tokens of the others.
     const pageTokens = createPageTokens(derivePageTokenKey(signingKey.key));
     const gateway = createLarkGateway({ apps, logger });
