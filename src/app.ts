@@ -226,6 +226,10 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     // Derived from the shared sealing key, so every replica honours the page tokens of the others.
     const pageTokens = createPageTokens(derivePageTokenKey(signingKey.key));
     const gateway = createLarkGateway({ apps, logger });
+    const grants = await createGrants({ config, db, logger, lark: gateway, encryptionKeys: keys, overrides });
+    parts.push({ what: "tokens", close: grants.close });
+    const events = await startEventHub(db, logger, overrides.events);
+    parts.push({ what: "events", close: () => events.close() });
     const flow = buildFlow({
       config,
       apps,
@@ -234,13 +238,13 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       logger,
       gateway,
       tuning: overrides.jobs,
+      afterCommit: (committed) => {
+        if (committed.events > 0) events.notifyEventsCommitted();
+        for (const grant of committed.grants) grants.changes.publish(grant);
+      },
     });
     // Closed after the servers drain (calls in flight may still wake cards), before the database.
     parts.push({ what: "flow", close: () => flow.close() });
-    const grants = await createGrants({ config, db, logger, lark: gateway, encryptionKeys: keys, overrides });
-    parts.push({ what: "tokens", close: grants.close });
-    const events = await startEventHub(db, logger, overrides.events);
-    parts.push({ what: "events", close: () => events.close() });
     const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow };
     const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts);
     parts.push({ what: "events websocket", close: async () => websocket.close() });

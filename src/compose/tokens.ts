@@ -93,5 +93,5 @@ export async function createGrants(p: {
     await audit.close(deadline);
     await changes.close();
   };
-  return { tokens, close };
+  return { tokens, changes, close };
 }

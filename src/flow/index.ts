@@ -21,7 +21,7 @@ import { createDeclineHandler } from "../lark/card-actions.js";
 import type { CardActionListener } from "../lark/card-listener.js";
 import { sessionCards } from "../lark/cards/session-cards.js";
 import type { LarkService } from "../lark/gateway.js";
-import { createAuthUnitOfWork } from "../store/auth-tx.js";
+import { type CommittedChanges, createAuthUnitOfWork } from "../store/auth-tx.js";
 import type { Database } from "../store/database.js";
 import type { Logger } from "../telemetry/logger.js";
 import { createFlowJobs, type JobTuning } from "./jobs.js";
@@ -52,6 +52,8 @@ export interface FlowDeps {
   readonly logger: Logger;
   /** The one Lark gateway of the process (one SDK client and tenant-token cache per app). */
   readonly gateway: LarkService;
+  /** In-process wake-ups after a commit (event watchers, grant caches): see AuthUnitOfWorkDeps. */
+  readonly afterCommit?: (committed: CommittedChanges) => void;
   readonly tuning?: JobTuning;
 }
 
@@ -84,7 +86,7 @@ export function buildFlow(deps: FlowDeps): Flow {
   };
   const clock: Clock = { now: () => new Date() };
   const sealer = createSealer(deps.encryptionKeys);
-  const uow = createAuthUnitOfWork(db, { sealer, clock });
+  const uow = createAuthUnitOfWork(db, { sealer, clock, afterCommit: deps.afterCommit });
   const crypto = createFlowCrypto();
   const { gateway } = deps;
   const cards = sessionCards(apps);

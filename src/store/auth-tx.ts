@@ -4,7 +4,7 @@ import type { AuthSession } from "../domain/sessions/session.js";
 import type { UserRef } from "../domain/users.js";
 import type { Database } from "./database.js";
 import { AuthSessionSchema } from "./entities/index.js";
-import { appendAuthEvent } from "./event-appender.js";
+import { appendEvent } from "./event-writer.js";
 import { activeGrantScopes, upsertSealedGrant } from "./grant-writer.js";
 import type { Sealer } from "./sealer.js";
 import { SessionTx } from "./session-tx.js";
@@ -15,6 +15,18 @@ import { sessionsRequestedFor, userLockKey } from "./user-match.js";
 export interface AuthUnitOfWorkDeps {
   readonly sealer: Sealer;
   readonly clock: Clock;
+  /**
+   * Told what a committed transaction changed. PostgreSQL wakes other replicas by NOTIFY triggers;
+   * the embedded database cannot pass NOTIFY between its connections, so this in-process signal is
+   * what wakes its event watchers and drops cached grants there.
+   */
+  readonly afterCommit?: (committed: CommittedChanges) => void;
+}
+
+/** What one committed transaction wrote that others may be waiting for. */
+export interface CommittedChanges {
+  readonly events: number;
+  readonly grants: readonly { readonly appId: string; readonly openId: string }[];
 }
 
 /**
@@ -24,12 +36,22 @@ export interface AuthUnitOfWorkDeps {
  */
 export function createAuthUnitOfWork(db: Database, deps: AuthUnitOfWorkDeps): AuthUnitOfWork {
   return {
-    run: (work) =>
-      storeCall("auth transaction", () => db.em().transactional((em) => work(createAuthTx(em, deps)))),
+    run: async (work) => {
+      const changes = { events: 0, grants: [] as { appId: string; openId: string }[] };
+      const result = await storeCall("auth transaction", () =>
+        db.em().transactional((em) => work(createAuthTx(em, deps, changes))),
+      );
+      if (deps.afterCommit && (changes.events > 0 || changes.grants.length > 0)) deps.afterCommit(changes);
+      return result;
+    },
   };
 }
 
-function createAuthTx(em: EntityManager, deps: AuthUnitOfWorkDeps): AuthTx {
+function createAuthTx(
+  em: EntityManager,
+  deps: AuthUnitOfWorkDeps,
+  changes: { events: number; grants: { appId: string; openId: string }[] },
+): AuthTx {
   const sessions = new SessionTx(em, deps.sealer, () => deps.clock.now());
   return {
     lockUser: (appId, user) => advisoryLock(em, userLockKey(appId, user)),
@@ -59,8 +81,14 @@ function createAuthTx(em: EntityManager, deps: AuthUnitOfWorkDeps): AuthTx {
     claimExpired: (now, limit) =>
       sessions.lockWhere({ state: "PENDING", expireTime: { $lte: now } }, limit, true),
     updateSession: (session, card) => sessions.update(session, card),
-    upsertGrant: (grant) => upsertSealedGrant(em, deps.sealer, grant, deps.clock.now()),
-    appendEvent: (event) => appendAuthEvent(em, event),
+    upsertGrant: async (grant) => {
+      await upsertSealedGrant(em, deps.sealer, grant, deps.clock.now());
+      changes.grants.push({ appId: grant.appId, openId: grant.identity.openId });
+    },
+    appendEvent: async (event) => {
+      await appendEvent(em, event);
+      changes.events += 1;
+    },
   };
 }
 

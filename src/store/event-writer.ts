@@ -17,18 +17,46 @@ export interface AuthEventPayload {
 export interface NewAuthEvent {
   readonly type: AuthEventType;
   readonly appId?: string;
+  /** Defaults to the session's id. */
+  readonly sessionId?: string;
   readonly session?: AuthSession;
   readonly identity?: UserIdentity;
   /** UPPER_SNAKE_CASE, e.g. SUPERSEDED, USER_MISMATCH. */
   readonly reason?: string;
 }
 
-/** The row's payload: JSON-safe (ISO dates), secrets impossible by type (only these two keys). */
-function payloadOf(event: NewAuthEvent): AuthEventPayload {
-  const payload: { session?: AuthSession; identity?: UserIdentity } = {};
-  if (event.session) payload.session = event.session;
-  if (event.identity) payload.identity = event.identity;
-  return JSON.parse(JSON.stringify(payload)) as AuthEventPayload;
+/**
+ * The session as events carry it: an allow-list of fields, so nothing secret can slip in when the
+ * session type grows (the idempotency key stays out too: it is the caller's, not the watchers').
+ */
+export function sessionSnapshot(s: AuthSession): Record<string, unknown> {
+  return {
+    id: s.id,
+    appId: s.appId,
+    user: { kind: s.user.kind, value: s.user.value },
+    state: s.state,
+    flow: s.flow,
+    requestedScopes: [...s.requestedScopes],
+    identity: s.identity ? { ...s.identity } : undefined,
+    failureReason: s.failureReason,
+    failureMessage: s.failureMessage,
+    createTime: s.createTime.toISOString(),
+    expireTime: s.expireTime.toISOString(),
+    completeTime: s.completeTime?.toISOString(),
+    cardMessageId: s.cardMessageId,
+    authorizeUrl: s.authorizeUrl,
+    context: s.context,
+  };
+}
+
+/** The row's payload: JSON-safe (ISO dates); the session through its allow-list, never secrets. */
+function payloadOf(event: NewAuthEvent): Record<string, unknown> {
+  const payload: Record<string, unknown> = {};
+  if (event.session) payload.session = sessionSnapshot(event.session);
+  const identity = event.identity ?? event.session?.identity;
+  if (identity) payload.identity = { ...identity };
+  // The JSON round trip drops undefined fields, so the stored payload reads back exactly as written.
+  return JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
 }
 
 /**
@@ -46,10 +74,10 @@ export async function appendEvent(em: EntityManager, event: NewAuthEvent): Promi
   const result = await em.insert(AuthEventSchema, {
     type: event.type,
     appId,
-    sessionId: event.session?.id ?? null,
+    sessionId: event.sessionId ?? event.session?.id ?? null,
     openId: openId ?? null,
     reason: event.reason ?? null,
-    payload: payloadOf(event) as Record<string, unknown>,
+    payload: payloadOf(event),
   });
   return String(result);
 }

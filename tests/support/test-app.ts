@@ -11,6 +11,7 @@ import { type App, buildApp } from "../../src/app.js";
 import type { ServiceConfig } from "../../src/config/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { hashCallerKey } from "../../src/crypto/caller-keys.js";
+import type { EventHubOptions } from "../../src/events/hub.js";
 import type { JobTuning } from "../../src/flow/jobs.js";
 import { type Database, openDatabase } from "../../src/store/database.js";
 import { createLogger } from "../../src/telemetry/logger.js";
@@ -67,6 +68,8 @@ export interface TestAppOptions {
   readonly sharedDatabaseUrl?: string;
   /** Connections in the PostgreSQL pool (default 4). */
   readonly poolSize?: number;
+  /** Event hub tuning (e.g. a long poll, so only wake-ups deliver promptly). */
+  readonly events?: EventHubOptions;
 }
 
 async function databaseFor(options: TestAppOptions) {
@@ -110,6 +113,7 @@ export async function startTestApp(
     db: testDb.db,
     logger,
     ...(options.jobs && { jobs: options.jobs }),
+    ...(options.events && { events: options.events }),
   }).catch(async (err: unknown) => {
     await testDb.close(); // A failed start must not leave the test database behind.
     throw err;
