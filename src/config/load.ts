@@ -164,6 +164,7 @@ function build(
       rateLimitPerUserPerMinute: options.rate_limit_per_user_per_minute,
       tokenRefreshThreshold: options.token_refresh_threshold,
       retentionDays: options.retention_days,
+      eventRetentionHours: options.event_retention_hours,
       larkLimitHeadroom: options.lark_limit_headroom,
       larkRateLimitPerSecond: options.lark_rate_limit_per_second,
       larkRateLimitPerMinute: options.lark_rate_limit_per_minute,

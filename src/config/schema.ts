@@ -105,8 +105,15 @@ export const optionsSchema = z
     rate_limit_per_user_per_minute: z.number().int().min(1).max(1000).default(5),
     /** Refresh a token once this fraction of its lifetime has passed (0.5-0.95). */
     token_refresh_threshold: z.number().min(0.5).max(0.95).default(0.8),
-    /** How long finished sessions and events are kept, in days. */
+    /** How long finished sessions are kept, in days. */
     retention_days: z.number().int().min(1).max(365).default(7),
+    /** How long auth events stay in the log (the window a watcher can resume in), in hours. */
+    event_retention_hours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 365)
+      .default(24),
     /**
      * Fraction of Lark's documented per-app limits this replica uses (0.05-1). With N replicas sharing
      * an app, set about 0.9 / N so their sum stays below Lark's limits.

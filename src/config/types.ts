@@ -61,6 +61,7 @@ export interface ServiceConfig {
     readonly rateLimitPerUserPerMinute: number;
     readonly tokenRefreshThreshold: number;
     readonly retentionDays: number;
+    readonly eventRetentionHours: number;
     readonly larkLimitHeadroom: number;
     readonly larkRateLimitPerSecond: number;
     readonly larkRateLimitPerMinute: number;

@@ -5,6 +5,7 @@ import { endPending, type FinishDeps } from "../domain/sessions/finish-with-toke
 import { type CardDispatcher, createCardDispatcher } from "../jobs/card-dispatcher.js";
 import type { BuildCard, BuildResultCard } from "../jobs/card-work.js";
 import { createDevicePoller, type DeviceOutcome } from "../jobs/device-poller.js";
+import { createEventPruner } from "../jobs/event-pruner.js";
 import { createLarkLimiters } from "../jobs/limits.js";
 import { createJobRunner, type JobRunner } from "../jobs/runner.js";
 import { createSessionSweeper } from "../jobs/session-sweeper.js";
@@ -36,6 +37,7 @@ export interface FlowJobsDeps {
   readonly finish: Omit<FinishDeps, "cards">;
   readonly options: {
     readonly retentionDays: number;
+    readonly eventRetentionHours: number;
     readonly larkLimitHeadroom: number;
     readonly larkRateLimitPerSecond: number;
     readonly larkRateLimitPerMinute: number;
@@ -99,8 +101,14 @@ export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
     logger,
     options: { ...(tuning.devicePollTickMs && { tickMs: tuning.devicePollTickMs }) },
   });
+  const events = createEventPruner({
+    prune: createRetentionStore(db).pruneEvents,
+    clock,
+    logger,
+    options: { retentionMs: options.eventRetentionHours * 3600 * 1000 },
+  });
   const runner = createJobRunner({
-    jobs: [dispatcher.job, sweeper.expiry, sweeper.retention, poller],
+    jobs: [dispatcher.job, sweeper.expiry, sweeper.retention, events, poller],
     logger,
   });
   return { cards: dispatcher, dispatcher, runner };

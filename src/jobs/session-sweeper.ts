@@ -34,7 +34,7 @@ export const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * Two jobs for the runner: `session-expiry` ends pending sessions past their time, and
- * `session-retention` deletes finished sessions and events older than the retention. Both work in
+ * `session-retention` deletes finished sessions older than the retention. Both work in
  * batches until a batch comes back short, the tick's batch budget is spent, or the runner stops;
  * safe on every replica at once (the statements claim rows with SKIP LOCKED).
  */
@@ -68,9 +68,9 @@ export function createSessionSweeper(deps: SessionSweeperDeps): { expiry: Job; r
       intervalMs: o.pruneIntervalMs ?? 600_000,
       async run(signal) {
         const before = new Date(deps.clock.now().getTime() - (o.retentionMs ?? DEFAULT_RETENTION_MS));
+        // Events have their own, shorter window (event-pruner.ts): the log is not the sessions' archive.
         const sessions = await drain(signal, () => deps.retention.pruneSessions(before, batch));
-        const events = await drain(signal, () => deps.retention.pruneEvents(before, batch));
-        if (sessions + events > 0) deps.logger.info({ sessions, events }, "pruned past the retention period");
+        if (sessions > 0) deps.logger.info({ sessions }, "pruned past the retention period");
       },
     },
   };

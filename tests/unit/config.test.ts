@@ -51,6 +51,7 @@ describe("configuration", () => {
       rateLimitPerUserPerMinute: 5,
       tokenRefreshThreshold: 0.8,
       retentionDays: 7,
+      eventRetentionHours: 24,
       larkLimitHeadroom: 0.9,
       larkRateLimitPerSecond: 50,
       larkRateLimitPerMinute: 1000,
