@@ -79,6 +79,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     requestGate: deps.requestGate,
     // What grpc-js accepts too, so both ports refuse the same encodings (br is UNIMPLEMENTED).
     acceptCompression: [compressionGzip],
+    // An unknown enum name would otherwise be dropped silently, and a dropped `states` filter lists
+    // every session: refuse what we cannot read, as the binary path does (INVALID_ARGUMENT).
+    jsonOptions: { ignoreUnknownFields: false },
   });
   const routes: Record<string, Route> = {
     "/healthz": (_req, res) => json(res, 200, { status: "ok" }),

@@ -55,6 +55,24 @@ describe("untrusted input is validated and bounded before it is echoed or logged
     }
   });
 
+  it("refuses an unknown enum name or field in Connect JSON instead of dropping it (and the filter)", async () => {
+    const post = (body: unknown) =>
+      fetch(`${t.httpUrl}/lark.auth.v1.AuthService/ListAuthSessions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` },
+        body: JSON.stringify(body),
+      });
+    for (const body of [
+      { app_id: TEST_APP_ID, states: ["NOPE"] },
+      { app_id: TEST_APP_ID, no_such_field: 1 },
+    ]) {
+      const res = await post(body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { code: string }).code).toBe("invalid_argument");
+    }
+    expect((await post({ app_id: TEST_APP_ID, states: ["AUTH_SESSION_STATE_PENDING"] })).status).toBe(200);
+  });
+
   it("answers a 40 KB app id INVALID_ARGUMENT to a plain grpc-js client, whose channel keeps working", async () => {
     const client = plainAuthClient(t.app.grpcPort);
     try {
