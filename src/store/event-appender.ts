@@ -28,8 +28,8 @@ export function sessionSnapshot(s: AuthSession): Record<string, unknown> {
 }
 
 /**
- * Appends one event. Its insert takes the event log's writer lock until commit (see the entity), so
- * callers make it the last statement of their transaction.
+ * Appends one event. The event log's writer lock and the row's final id are taken inside COMMIT (see
+ * the entity), so the lock never waits on this process; the row's id is not known before commit.
  */
 export async function appendAuthEvent(em: EntityManager, event: NewAuthEvent): Promise<void> {
   const identity = event.identity ?? event.session?.identity;

@@ -33,17 +33,20 @@ function payloadOf(event: NewAuthEvent): AuthEventPayload {
 
 /**
  * Appends one event inside the caller's transaction (`em` is the transaction's), so the event
- * commits or rolls back with the change it reports (transactional outbox). Call it as the last
- * statement before commit: the insert takes the log's writer lock (auth-event.entity.ts), held
- * until commit. Readers on other replicas are woken by the table's NOTIFY trigger; on the embedded
- * database, call the hub's `notifyEventsCommitted()` after the commit for an immediate wake-up.
- * Returns the new event id (the resume cursor).
+ * commits or rolls back with the change it reports (transactional outbox). Returns the event's final
+ * id (the resume cursor), so it sets the log's writer trigger IMMEDIATE for the rest of the
+ * transaction: the insert takes the writer lock (auth-event.entity.ts), held until commit, so call it
+ * as the last statement before commit. Writers that need no id use store/event-appender.ts, whose
+ * lock is taken inside COMMIT. Readers on other replicas are woken by the table's NOTIFY trigger; on
+ * the embedded database, call the hub's `notifyEventsCommitted()` after the commit for an immediate
+ * wake-up.
  */
 export async function appendEvent(em: EntityManager, event: NewAuthEvent): Promise<string> {
   const appId = event.appId ?? event.session?.appId;
   if (!appId) throw new Error(`appendEvent(${event.type}): no app id and no session to take it from`);
   const openId = event.identity?.openId ?? event.session?.identity?.openId;
-  const result = await em.insert(AuthEventSchema, {
+  await em.execute('set constraints "auth_event_serialize_writers" immediate');
+  await em.insert(AuthEventSchema, {
     type: event.type,
     appId,
     sessionId: event.session?.id ?? null,
@@ -51,5 +54,9 @@ export async function appendEvent(em: EntityManager, event: NewAuthEvent): Promi
     reason: event.reason ?? null,
     payload: payloadOf(event) as Record<string, unknown>,
   });
-  return String(result);
+  // The trigger replaced the insert's provisional id with the identity's next value, in this session.
+  const [row] = await em.execute<{ id: string }[]>(
+    "select currval(pg_get_serial_sequence('auth_event', 'id'))::text as id",
+  );
+  return String(row?.id);
 }
