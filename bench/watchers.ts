@@ -19,7 +19,7 @@ import { parseConfig } from "../src/config/index.js";
 import { hashCallerKey } from "../src/crypto/caller-keys.js";
 import { eventResponse } from "../src/events/codec.js";
 import { openDatabase } from "../src/store/database.js";
-import { appendEvent } from "../src/store/event-writer.js";
+import { appendEventReturningId } from "../src/store/event-writer.js";
 import { createLogger } from "../src/telemetry/logger.js";
 
 const PATH = "/lark.auth.v1.AuthService/WatchAuthEvents";
@@ -159,7 +159,9 @@ async function projectTarget(): Promise<Target> {
     openStreams: () => app.events.stats().watchers,
     async emit() {
       const session = benchSession(seq++);
-      const id = await db.em().transactional((em) => appendEvent(em, { type: "AUTHORIZED", session }));
+      const id = await db
+        .em()
+        .transactional((em) => appendEventReturningId(em, { type: "AUTHORIZED", session }));
       app.events.notifyEventsCommitted();
       return id;
     },

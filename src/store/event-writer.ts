@@ -61,23 +61,41 @@ function payloadOf(event: NewAuthEvent): Record<string, unknown> {
 
 /**
  * Appends one event inside the caller's transaction (`em` is the transaction's), so the event
- * commits or rolls back with the change it reports (transactional outbox). Call it as the last
- * statement before commit: the insert takes the log's writer lock (auth-event.entity.ts), held
- * until commit. Readers on other replicas are woken by the table's NOTIFY trigger; on the embedded
- * database, call the hub's `notifyEventsCommitted()` after the commit for an immediate wake-up.
- * Returns the new event id (the resume cursor).
+ * commits or rolls back with the change it reports (transactional outbox). The log's writer lock and
+ * the row's final id are taken inside COMMIT (auth-event.entity.ts), so a writer never holds the lock
+ * while it waits on its own process; the id is not known before commit. Readers on other replicas are
+ * woken by the table's NOTIFY trigger; on the embedded database the writer's process signals its own
+ * hub after the commit (AuthUnitOfWorkDeps.afterCommit).
  */
-export async function appendEvent(em: EntityManager, event: NewAuthEvent): Promise<string> {
+export async function appendEvent(em: EntityManager, event: NewAuthEvent): Promise<void> {
+  await em.insert(AuthEventSchema, rowOf(event));
+}
+
+/**
+ * appendEvent for a writer that needs the event's id (the resume cursor) before it commits, e.g. a
+ * test: the writer trigger fires IMMEDIATE for the rest of the transaction, so the lock is held from
+ * here until commit: call it as the last statement.
+ */
+export async function appendEventReturningId(em: EntityManager, event: NewAuthEvent): Promise<string> {
+  await em.execute('set constraints "auth_event_serialize_writers" immediate');
+  await em.insert(AuthEventSchema, rowOf(event));
+  // The trigger replaced the insert's provisional id with the identity's next value, in this session.
+  const [row] = await em.execute<{ id: string }[]>(
+    "select currval(pg_get_serial_sequence('auth_event', 'id'))::text as id",
+  );
+  return String(row?.id);
+}
+
+function rowOf(event: NewAuthEvent) {
   const appId = event.appId ?? event.session?.appId;
   if (!appId) throw new Error(`appendEvent(${event.type}): no app id and no session to take it from`);
   const openId = event.identity?.openId ?? event.session?.identity?.openId;
-  const result = await em.insert(AuthEventSchema, {
+  return {
     type: event.type,
     appId,
     sessionId: event.sessionId ?? event.session?.id ?? null,
     openId: openId ?? null,
     reason: event.reason ?? null,
     payload: payloadOf(event),
-  });
-  return String(result);
+  };
 }

@@ -12,7 +12,7 @@ import type { AuthSession } from "../../src/domain/sessions/session.js";
 import { syncApps } from "../../src/store/apps.js";
 import type { Database } from "../../src/store/database.js";
 import type { AuthEventType } from "../../src/store/entities/index.js";
-import { appendEvent } from "../../src/store/event-writer.js";
+import { appendEventReturningId } from "../../src/store/event-writer.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { buildSession } from "../support/factories.js";
 import { ADMIN_KEY, OTHER_APP_ID, TEST_APP_ID } from "../support/test-app.js";
@@ -84,7 +84,7 @@ export async function writeEvent(
   reason?: string,
 ): Promise<string> {
   const s = buildSession({ appId: TEST_APP_ID, ...session });
-  return db.em().transactional((em) => appendEvent(em, { type, session: s, reason }));
+  return db.em().transactional((em) => appendEventReturningId(em, { type, session: s, reason }));
 }
 
 /** A watch consumed in the background: what arrived, and how it ended. */

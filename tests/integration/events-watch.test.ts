@@ -176,7 +176,7 @@ describe("WatchAuthEvents on one replica", () => {
       // The client stops reading while thousands of events arrive.
       const written: string[] = [first];
       await t.db.em().transactional(async (em) => {
-        const { appendEvent } = await import("../../src/store/event-writer.js");
+        const { appendEventReturningId: appendEvent } = await import("../../src/store/event-writer.js");
         const { buildSession } = await import("../support/factories.js");
         for (let i = 0; i < 3000; i++)
           written.push(

@@ -123,7 +123,7 @@ async function decide(
   const created = await createSession(deps, tx, app, input, wanted, now);
   events.push({ type: "SESSION_CREATED", appId: app.appId, sessionId: created.id, session: created });
   cards.push(created.id);
-  // Events last: the event log's lock is held from the first insert to commit.
+  // Events last (the event log takes its writer lock and final ids inside COMMIT, see auth-event.entity.ts).
   for (const event of events) await tx.appendEvent(event);
   return { result: { session: created, alreadyAuthorized: false }, cards };
 }

@@ -20,13 +20,16 @@ export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
  *
  * Gap-free reading (reliability-plan finding 6): a sequence hands out ids at insert time, but
  * transactions commit in any order, so a reader doing `id > last` could pass an id whose
- * transaction commits later and skip it forever. The `auth_event_serialize_writers` trigger takes
- * a transaction-scoped advisory lock before any row is inserted, so event-writing transactions
- * allocate ids and commit one at a time: once an id is visible, every smaller id is visible or
- * rolled back. Readers stay a plain `where id > $cursor order by id`. Writers should therefore
- * insert their event as the last statement before commit, to keep the lock short. On embedded
- * PGlite every transaction is already serialized, and the lock (held by the one shared session)
- * never blocks. No foreign key to `auth_session`: the log outlives pruned sessions and vice versa.
+ * transaction commits later and skip it forever. The `auth_event_serialize_writers` constraint
+ * trigger is deferred to COMMIT: there it takes a transaction-scoped advisory lock and gives each
+ * inserted row its final id (`id = default`), so event-writing transactions take their final ids and
+ * commit one at a time: once an id is visible, every smaller id is visible or rolled back. The id a
+ * row gets at insert is provisional and never visible. Readers stay a plain
+ * `where id > $cursor order by id`. Taking the lock inside COMMIT keeps it off the client's round
+ * trips (migration 20261201061500); a writer that needs the final id before commit sets the
+ * constraint IMMEDIATE (store/event-writer.ts). On embedded PGlite every transaction is already
+ * serialized, and the lock (held by the one shared session) never blocks. The trigger and its
+ * function are raw DDL (a constraint trigger has no entity form): change them in a migration. No foreign key to `auth_session`: the log outlives pruned sessions and vice versa.
  */
 export const AuthEventSchema = defineEntity({
   name: "AuthEvent",
@@ -53,10 +56,11 @@ export const AuthEventSchema = defineEntity({
   triggers: [
     {
       name: "auth_event_serialize_writers",
-      timing: "before",
+      timing: "after",
       events: ["insert"],
-      forEach: "statement",
-      body: "perform pg_advisory_xact_lock(hashtext('lark_auth.auth_event')); return null;",
+      forEach: "row",
+      expression:
+        'create constraint trigger "auth_event_serialize_writers" after insert on "auth_event" deferrable initially deferred for each row execute function "auth_event_auth_event_serialize_writers_fn"();',
     },
     // Keeps auth_event_horizon (the highest id ever deleted) exact, whoever deletes: see that entity.
     {
