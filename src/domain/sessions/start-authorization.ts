@@ -10,7 +10,7 @@ import type {
   NewAuthEvent,
 } from "../ports.js";
 import { sameUserRef, type UserRef } from "../users.js";
-import { covers, union, withOfflineAccess } from "./scopes.js";
+import { covers, scopesToRequest, union } from "./scopes.js";
 import type { AuthFlow, AuthSession } from "./session.js";
 import { applyFinish, EXPIRED, isPastExpiry } from "./transitions.js";
 
@@ -92,7 +92,8 @@ async function decide(
   input: StartAuthorizationInput,
 ): Promise<Outcome> {
   const now = deps.clock.now();
-  const scopes = withOfflineAccess(input.scopes);
+  // offline_access always; for a user named by email or user_id, the scope that lets us recognise them.
+  const scopes = scopesToRequest(input.user, input.scopes);
   await tx.lockUser(app.appId, input.user);
   const earlier = input.idempotencyKey && (await tx.sessionByIdempotencyKey(app.appId, input.idempotencyKey));
   if (earlier) {
