@@ -22,6 +22,7 @@ export const DomainErrorCode = {
   STATE_ALREADY_USED: "STATE_ALREADY_USED",
   SESSION_CONFLICT: "SESSION_CONFLICT",
   REFRESH_IN_PROGRESS: "REFRESH_IN_PROGRESS",
+  IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
 } as const;
 
 export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
@@ -120,6 +121,8 @@ const IS_FAULT: Record<DomainErrorCode, boolean> = {
   SESSION_CONFLICT: true,
   // Waiting for another replica's refresh is contention, not a fault (and never "invalid credentials").
   REFRESH_IN_PROGRESS: false,
+  // The caller reused a key for a different request: its mistake, not ours.
+  IDEMPOTENCY_KEY_REUSED: false,
 };
 
 /** True for anything but a DomainError whose code is a normal answer to a caller. */

@@ -33,3 +33,9 @@ export function identityMatches(ref: UserRef, identity: UserIdentity): boolean {
       return identity.email?.toLowerCase() === ref.value.toLowerCase();
   }
 }
+
+/** True when two references name the same user the same way (emails compare case-insensitively). */
+export function sameUserRef(a: UserRef, b: UserRef): boolean {
+  if (a.kind !== b.kind) return false;
+  return a.kind === "email" ? a.value.toLowerCase() === b.value.toLowerCase() : a.value === b.value;
+}

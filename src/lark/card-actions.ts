@@ -38,6 +38,7 @@ export function createDeclineHandler(deps: DeclineHandlerDeps): CardActionHandle
     let result: DeclineResult;
     try {
       result = await deps.decline({
+        appId: action.appId,
         sessionId,
         operatorOpenId: action.operator.openId,
         ...(action.chatId && { chatId: action.chatId }),

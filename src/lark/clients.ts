@@ -38,10 +38,44 @@ export class ClientCache {
 /** The key the SDK's token manager caches the tenant token under (a Symbol, compared by description). */
 const TENANT_TOKEN_KEY = "Symbol(tenant-access-token)";
 
+/**
+ * How long one Lark HTTP call may take, in milliseconds. The SDK's axios instance has no time-out, so
+ * a connection that never answers would hold a card worker, a job tick or a browser's callback forever.
+ */
+export const DEFAULT_LARK_HTTP_TIMEOUT_MS = 10_000;
+
+/**
+ * The SDK's own HTTP instance (its interceptors unwrap `data`, set the user agent) with a time-out on
+ * every request that does not set its own. A timed-out call is an axios ECONNABORTED: transient.
+ */
+export function withTimeout(base: lark.HttpInstance, timeoutMs: number): lark.HttpInstance {
+  const t = <O extends lark.HttpRequestOptions<unknown>>(opts?: O) => ({
+    ...opts,
+    timeout: opts?.timeout || timeoutMs,
+  });
+  return {
+    request: (opts) => base.request(t(opts)),
+    get: (url, opts) => base.get(url, t(opts)),
+    delete: (url, opts) => base.delete(url, t(opts)),
+    head: (url, opts) => base.head(url, t(opts)),
+    options: (url, opts) => base.options(url, t(opts)),
+    post: (url, data, opts) => base.post(url, data, t(opts)),
+    put: (url, data, opts) => base.put(url, data, t(opts)),
+    patch: (url, data, opts) => base.patch(url, data, t(opts)),
+  };
+}
+
 /** One SDK client per configured app, all logging through our redacting logger. */
-export function createLarkApps(apps: readonly LarkAppConfig[], logger: Logger): Map<string, LarkApp> {
+export function createLarkApps(
+  apps: readonly LarkAppConfig[],
+  logger: Logger,
+  httpTimeoutMs = DEFAULT_LARK_HTTP_TIMEOUT_MS,
+): Map<string, LarkApp> {
   const sdkLog = sdkLogger(logger);
   const level = sdkLoggerLevel(logger);
+  // Typed as axios's instance; its response interceptor makes it the SDK's HttpInstance at run time.
+  const sdkHttp = lark.defaultHttpInstance as unknown as lark.HttpInstance;
+  const httpInstance = withTimeout(sdkHttp, httpTimeoutMs);
   return new Map(
     apps.map((config) => {
       const endpoints = resolveEndpoints(config.domain);
@@ -53,6 +87,7 @@ export function createLarkApps(apps: readonly LarkAppConfig[], logger: Logger): 
         // Only used by the SDK's v3 OAuth helper; set so it never throws for a custom domain.
         oauthBaseUrl: endpoints.accountsBase,
         cache,
+        httpInstance,
         logger: sdkLog,
         loggerLevel: level,
       });

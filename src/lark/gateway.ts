@@ -15,8 +15,13 @@ export interface LarkService extends LarkGateway {
 }
 
 /** The LarkGateway over the official node-sdk: one SDK client per configured app. */
-export function createLarkGateway(deps: { apps: readonly LarkAppConfig[]; logger: Logger }): LarkService {
-  const apps = createLarkApps(deps.apps, deps.logger);
+export function createLarkGateway(deps: {
+  apps: readonly LarkAppConfig[];
+  logger: Logger;
+  /** Per Lark HTTP call (default DEFAULT_LARK_HTTP_TIMEOUT_MS). */
+  httpTimeoutMs?: number;
+}): LarkService {
+  const apps = createLarkApps(deps.apps, deps.logger, deps.httpTimeoutMs);
   const app = (appId: string) => appOf(apps, appId);
   return {
     sendCard: async (appId, to, card, uuid) => messages.sendCard(app(appId), to, card, uuid),

@@ -31,6 +31,7 @@ const STATUS: Record<DomainErrorCode, Code> = {
   STATE_ALREADY_USED: Code.FailedPrecondition,
   SESSION_CONFLICT: Code.Aborted,
   REFRESH_IN_PROGRESS: Code.Unavailable,
+  IDEMPOTENCY_KEY_REUSED: Code.InvalidArgument,
 };
 
 /** Transport outcomes that are not faults of this service and keep their own status. */

@@ -138,6 +138,21 @@ describe("completeRedirect", () => {
     expect((await completeRedirect(deps, { code, state })).state).toBe("AUTHORIZED");
   });
 
+  it("recognises a user named by email or user_id when the caller did not ask for the identifying scope", async () => {
+    for (const [kind, scope] of [
+      ["email", "contact:user.email:readonly"],
+      ["user_id", "contact:user.employee_id:readonly"],
+    ] as const) {
+      const user = newUser();
+      const ref = { kind, value: kind === "email" ? user.email : user.user_id };
+      const { session, code, state } = await consent(ref, user.open_id);
+      const done = await completeRedirect(deps, { code, state });
+      expect(done.failureReason).toBeUndefined();
+      expect(done).toMatchObject({ state: "AUTHORIZED", identity: { openId: user.open_id } });
+      expect(session.requestedScopes).toContain(scope);
+    }
+  });
+
   it("answers a replayed state STATE_ALREADY_USED and stores nothing twice", async () => {
     const user = newUser();
     const { code, state } = await consent({ kind: "open_id", value: user.open_id }, user.open_id);

@@ -40,10 +40,18 @@ describe("decline", () => {
   it("lets only the addressed user decline; the card is answered inline", async () => {
     const user = openId();
     const session = await insert({ user: { kind: "open_id", value: user } });
-    const stranger = await declineSession(f, { sessionId: session.id, operatorOpenId: openId() });
+    const stranger = await declineSession(f, {
+      appId: session.appId,
+      sessionId: session.id,
+      operatorOpenId: openId(),
+    });
     expect(stranger.outcome).toBe("not_addressed");
     expect((await row(session.id))?.state).toBe("PENDING");
-    const declined = await declineSession(f, { sessionId: session.id, operatorOpenId: user });
+    const declined = await declineSession(f, {
+      appId: session.appId,
+      sessionId: session.id,
+      operatorOpenId: user,
+    });
     expect(declined).toMatchObject({ outcome: "declined", session: { state: "DECLINED" } });
     expect(await row(session.id)).toEqual({
       state: "DECLINED",
@@ -56,8 +64,12 @@ describe("decline", () => {
   it("answers a finished session's click with its state and changes nothing", async () => {
     const user = openId();
     const session = await insert({ user: { kind: "open_id", value: user } });
-    await declineSession(f, { sessionId: session.id, operatorOpenId: user });
-    const again = await declineSession(f, { sessionId: session.id, operatorOpenId: user });
+    await declineSession(f, { appId: session.appId, sessionId: session.id, operatorOpenId: user });
+    const again = await declineSession(f, {
+      appId: session.appId,
+      sessionId: session.id,
+      operatorOpenId: user,
+    });
     expect(again).toMatchObject({ outcome: "not_pending", session: { state: "DECLINED" } });
     expect(await events(session.id)).toEqual(["DECLINED"]);
   });
@@ -66,17 +78,29 @@ describe("decline", () => {
     const session = await insert({ user: { kind: "email", value: "dana@example.com" } });
     await t.db.em().execute("update auth_session set card_chat_id = 'oc_1' where id = ?", [session.id]);
     const elsewhere = await declineSession(f, {
+      appId: session.appId,
       sessionId: session.id,
       operatorOpenId: openId(),
       chatId: "oc_2",
     });
     expect(elsewhere.outcome).toBe("not_addressed");
     const there = await declineSession(f, {
+      appId: session.appId,
       sessionId: session.id,
       operatorOpenId: openId(),
       chatId: "oc_1",
     });
     expect(there.outcome).toBe("declined");
+  });
+
+  it("treats a click on another app's connection as naming no session of its own", async () => {
+    const user = openId();
+    const session = await insert({ user: { kind: "open_id", value: user } });
+    await expect(
+      declineSession(f, { appId: "cli_ffffffffffffffff", sessionId: session.id, operatorOpenId: user }),
+    ).rejects.toMatchObject({ code: "SESSION_NOT_FOUND" });
+    expect((await row(session.id))?.state).toBe("PENDING");
+    expect(await events(session.id)).toEqual([]);
   });
 });
 

@@ -142,13 +142,49 @@ describe("StartAuthorization", () => {
 
   it("returns the same session for the same idempotency key, even concurrently", async () => {
     const key = `idem-${openId()}`;
+    const user = someone();
     const [a, b] = await Promise.all([
-      start({ user: someone(), idempotencyKey: key }),
-      start({ user: someone(), idempotencyKey: key }),
+      start({ user, idempotencyKey: key }),
+      start({ user, idempotencyKey: key }),
     ]);
     expect(a.session?.id).toBeDefined();
     expect(b.session?.id).toBe(a.session?.id);
-    expect((await start({ user: someone(), idempotencyKey: key })).session?.id).toBe(a.session?.id);
+    expect((await start({ user, idempotencyKey: key })).session?.id).toBe(a.session?.id);
+  });
+
+  it("never answers one user's session to a request for another user with the same idempotency key", async () => {
+    const key = `idem-${openId()}`;
+    const [alice, bob] = [someone(), someone()];
+    // Concurrently: two user locks, so the key's own lock decides; exactly one of them gets a session.
+    const answers = await Promise.allSettled([
+      start({ user: alice, idempotencyKey: key, context: "alice's job" }),
+      start({ user: bob, idempotencyKey: key, context: "bob's job" }),
+    ]);
+    const won = answers.filter((a) => a.status === "fulfilled");
+    expect(won).toHaveLength(1);
+    const lost = answers.find((a) => a.status === "rejected") as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({
+      code: "IDEMPOTENCY_KEY_REUSED",
+      details: { field: "idempotency_key" },
+    });
+    const session = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof start>>>).value.session;
+    const owner = session?.user.value === alice.value ? alice : bob;
+    const other = owner === alice ? bob : alice;
+    // Sequentially too, and the key still belongs to its first user.
+    await expect(start({ user: other, idempotencyKey: key })).rejects.toMatchObject({
+      code: "IDEMPOTENCY_KEY_REUSED",
+    });
+    expect((await start({ user: owner, idempotencyKey: key })).session?.id).toBe(session?.id);
+    const rows = await t.db
+      .em()
+      .execute("select requested_user_value from auth_session where idempotency_key = ?", [key]);
+    expect(rows).toEqual([{ requested_user_value: owner.value }]);
+    // An email key folds case, as the user lock and the matching do.
+    const emailKey = `idem-${openId()}`;
+    const ann = { kind: "email" as const, value: `ann-${openId()}@example.com` };
+    const first = await start({ user: ann, idempotencyKey: emailKey });
+    const again = await start({ user: { ...ann, value: ann.value.toUpperCase() }, idempotencyKey: emailKey });
+    expect(again.session?.id).toBe(first.session?.id);
   });
 
   it("refuses unknown apps and callers without auth:start", async () => {

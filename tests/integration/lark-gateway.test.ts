@@ -344,6 +344,32 @@ describe("faults", () => {
     });
   });
 
+  it("a Lark call that never answers ends at the time-out as a transient failure", async () => {
+    const impatient = createLarkGateway({
+      apps: [
+        { appId: app.app_id, name: "x", appSecret: app.app_secret, domain: emulator.url, flow: "redirect" },
+      ],
+      logger: createLogger({ level: "silent" }),
+      httpTimeoutMs: 300,
+    });
+    const to = { kind: "open_id", value: user.open_id } as const;
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      [
+        "/open-apis/authen/v2/oauth/token",
+        () => impatient.exchangeCode(app.app_id, { code: "c", redirectUri: REDIRECT_URI, codeVerifier: "v" }),
+      ],
+      ["/open-apis/im/v1/messages", () => impatient.sendCard(app.app_id, to, card("x"))],
+      ["/open-apis/authen/v1/user_info", () => impatient.getUserInfo(app.app_id, "u-never-answered")],
+    ];
+    for (const [path, call] of calls) {
+      emulator.addFault({ path, timeout: true, count: 1 });
+      const started = Date.now();
+      const err = await larkFailure(call());
+      expect(err).toMatchObject({ kind: "transient", code: 0 });
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
+  });
+
   it("a network failure is transient and says no more than the error code", async () => {
     const offline = createLarkGateway({
       apps: [

@@ -5,6 +5,8 @@ import { commitFinish } from "./transitions.js";
 
 /** A Decline click on a session's card, as the card-action handler received it. */
 export interface DeclineInput {
+  /** The app whose long connection delivered the click: it may decline only its own sessions. */
+  readonly appId: string;
   readonly sessionId: string;
   readonly operatorOpenId: string;
   /** The chat the click came from (open_chat_id), when Lark said. */
@@ -33,7 +35,8 @@ export async function declineSession(
 ): Promise<DeclineResult> {
   return deps.uow.run(async (tx) => {
     const session = await tx.lockSession(input.sessionId);
-    if (!session) throw notFound(input.sessionId);
+    // Another app's card cannot name this session: answer as if it did not exist, and change nothing.
+    if (!session || session.appId !== input.appId) throw notFound(input.sessionId);
     if (!isPending(session)) return { outcome: "not_pending", session };
     if (!(await isAddressedUser(tx, session, input))) return { outcome: "not_addressed", session };
     const declined = await commitFinish(tx, session, { state: "DECLINED" }, deps.clock.now(), "synced");

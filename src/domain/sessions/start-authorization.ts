@@ -9,8 +9,8 @@ import type {
   FlowCrypto,
   NewAuthEvent,
 } from "../ports.js";
-import type { UserRef } from "../users.js";
-import { covers, union, withOfflineAccess } from "./scopes.js";
+import { sameUserRef, type UserRef } from "../users.js";
+import { covers, scopesToRequest, union } from "./scopes.js";
 import type { AuthFlow, AuthSession } from "./session.js";
 import { applyFinish, EXPIRED, isPastExpiry } from "./transitions.js";
 
@@ -92,10 +92,16 @@ async function decide(
   input: StartAuthorizationInput,
 ): Promise<Outcome> {
   const now = deps.clock.now();
-  const scopes = withOfflineAccess(input.scopes);
+  // offline_access always; for a user named by email or user_id, the scope that lets us recognise them.
+  const scopes = scopesToRequest(input.user, input.scopes);
   await tx.lockUser(app.appId, input.user);
   const earlier = input.idempotencyKey && (await tx.sessionByIdempotencyKey(app.appId, input.idempotencyKey));
-  if (earlier) return { result: { session: earlier, alreadyAuthorized: false }, cards: [] };
+  if (earlier) {
+    // A retry gets its session back; the same key for another user is a caller's bug, and answering
+    // with the earlier session would hand one user's session (context, authorize URL) to another's request.
+    if (!sameUserRef(earlier.user, input.user)) throw idempotencyKeyReused(app.appId);
+    return { result: { session: earlier, alreadyAuthorized: false }, cards: [] };
+  }
   if (!input.force && (await grantCovers(tx, app.appId, input.user, scopes))) {
     return { result: { alreadyAuthorized: true }, cards: [] };
   }
@@ -126,6 +132,14 @@ async function decide(
   // Events last (the event log takes its writer lock and final ids inside COMMIT, see auth-event.entity.ts).
   for (const event of events) await tx.appendEvent(event);
   return { result: { session: created, alreadyAuthorized: false }, cards };
+}
+
+function idempotencyKeyReused(appId: string): DomainError {
+  return new DomainError(
+    DomainErrorCode.IDEMPOTENCY_KEY_REUSED,
+    "idempotency_key: already used for an authorization of another user; use a new key per request",
+    { field: "idempotency_key", metadata: { app_id: appId } },
+  );
 }
 
 const SUPERSEDED = {
