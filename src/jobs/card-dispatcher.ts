@@ -85,9 +85,15 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
       if (session.flow === "DEVICE" && !session.authorizeUrl) session = await startDevice(session, signal);
       stage = "deliver";
       const card = deps.buildCard(session, work.inputs);
-      await deps.limiters.perUser.acquire(userKey(session.appId, session.user.value), { signal });
-      await deps.limiters.messages.acquire(messageKey(session.appId, "create"), { signal });
-      const sent = await deps.gateway.sendCard(session.appId, session.user, card, session.id);
+      const userDone = await deps.limiters.perUser.admit(userKey(session.appId, session.user.value), {
+        signal,
+      });
+      const appDone = await deps.limiters.messages.admit(messageKey(session.appId, "create"), { signal });
+      // Counted until Lark answered: a send started in one second may arrive in the next.
+      const sent = await deps.gateway.sendCard(session.appId, session.user, card, session.id).finally(() => {
+        appDone();
+        userDone();
+      });
       await deps.store.markSent(session.id, sent, now());
     } catch (err) {
       await onFailure(work, stage, err, signal);
@@ -112,8 +118,10 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
     const s = work.session;
     try {
       // Lark allows 5 updates per second per message; one session updates its card once or twice.
-      await deps.limiters.messages.acquire(messageKey(s.appId, "patch"), { signal });
-      await deps.gateway.updateCard(s.appId, s.cardMessageId as string, deps.buildResultCard(s));
+      const done = await deps.limiters.messages.admit(messageKey(s.appId, "patch"), { signal });
+      await deps.gateway
+        .updateCard(s.appId, s.cardMessageId as string, deps.buildResultCard(s))
+        .finally(done);
       await deps.store.markSynced(s.id, s.state, now());
     } catch (err) {
       await onFailure(work, "update", err, signal);

@@ -22,6 +22,14 @@ export interface RateLimiter {
    * window's whole limit.
    */
   acquire(key: string, options?: AcquireOptions): Promise<void>;
+  /**
+   * acquire, for a call whose arrival time at the server is uncertain (a busy process can start a
+   * request in one second and deliver it in the next): the grant counts from admission until
+   * `windowMs` after the returned `done()` is called (when the answer arrived), so a request that
+   * reached the server late is still counted in the server's window. (A call unanswered for longer
+   * than a whole window has stopped counting by then; the gateway's time-out keeps calls shorter.)
+   */
+  admit(key: string, options?: AcquireOptions): Promise<() => void>;
 }
 
 export interface RateLimiterOptions {
@@ -31,12 +39,13 @@ export interface RateLimiterOptions {
 }
 
 interface Grant {
-  readonly time: number;
+  /** When the grant stops counting, minus the window: admission, or the call's end once known. */
+  time: number;
   readonly cost: number;
 }
 interface Waiter {
   readonly cost: number;
-  readonly resolve: () => void;
+  readonly resolve: (grants: Grant[]) => void;
   readonly reject: (reason: unknown) => void;
   readonly detach: () => void;
 }
@@ -83,8 +92,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       }
       state.queue.shift();
       head.detach();
-      for (const log of state.logs) log.push({ time: now, cost: head.cost });
-      head.resolve();
+      const grants = state.logs.map((log) => {
+        const grant = { time: now, cost: head.cost };
+        log.push(grant);
+        return grant;
+      });
+      head.resolve(grants);
     }
     const lastExpiry = Math.max(
       ...state.logs.map((log, i) => (log.at(-1)?.time ?? -Infinity) + windowAt(state, i).windowMs),
@@ -93,35 +106,59 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     else state.cancelTimer = clock.setTimer(() => pump(key, state), lastExpiry - now);
   };
 
+  const enqueue = (key: string, opts: AcquireOptions): Promise<Grant[]> => {
+    const cost = opts.cost ?? 1;
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const state = stateOf(key);
+    const tooBig = state.windows.find((w) => cost > w.limit || cost <= 0);
+    if (tooBig)
+      return Promise.reject(new RangeError(`cost ${cost} can never fit a window of ${tooBig.limit}`));
+    return new Promise<Grant[]>((resolve, reject) => {
+      const onAbort = () => {
+        const i = state.queue.indexOf(waiter);
+        if (i < 0) return;
+        state.queue.splice(i, 1);
+        reject(signal?.reason);
+        // The head left: the next waiter may fit right now.
+        if (i === 0) pump(key, state);
+      };
+      const waiter: Waiter = {
+        cost,
+        resolve,
+        reject,
+        detach: () => signal?.removeEventListener("abort", onAbort),
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      state.queue.push(waiter);
+      // Only a new head can be granted now; later arrivals wait behind it (FIFO).
+      if (state.queue.length === 1) pump(key, state);
+    });
+  };
+
   return {
-    acquire(key, opts = {}) {
-      const cost = opts.cost ?? 1;
-      const signal = opts.signal;
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      const state = stateOf(key);
-      const tooBig = state.windows.find((w) => cost > w.limit || cost <= 0);
-      if (tooBig)
-        return Promise.reject(new RangeError(`cost ${cost} can never fit a window of ${tooBig.limit}`));
-      return new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          const i = state.queue.indexOf(waiter);
-          if (i < 0) return;
-          state.queue.splice(i, 1);
-          reject(signal?.reason);
-          // The head left: the next waiter may fit right now.
-          if (i === 0) pump(key, state);
-        };
-        const waiter: Waiter = {
-          cost,
-          resolve,
-          reject,
-          detach: () => signal?.removeEventListener("abort", onAbort),
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        state.queue.push(waiter);
-        // Only a new head can be granted now; later arrivals wait behind it (FIFO).
-        if (state.queue.length === 1) pump(key, state);
-      });
+    async acquire(key, opts = {}) {
+      await enqueue(key, opts);
+    },
+    async admit(key, opts = {}) {
+      const grants = await enqueue(key, opts);
+      return () => {
+        const end = clock.now();
+        const state = keys.get(key);
+        if (!state) return; // every grant of the key already expired
+        // Re-filed at its new time, so each log stays ordered oldest first (expire and waitFor rely on it).
+        state.logs.forEach((log, i) => {
+          const grant = grants[i] as Grant;
+          const at = log.indexOf(grant);
+          if (at < 0 || grant.time >= end) return;
+          log.splice(at, 1);
+          grant.time = end;
+          let to = log.length;
+          while (to > 0 && (log[to - 1] as Grant).time > end) to--;
+          log.splice(to, 0, grant);
+        });
+        pump(key, state);
+      };
     },
   };
 }
@@ -138,6 +175,17 @@ export function createShareLimiter(parent: RateLimiter, share: RateLimiterOption
     async acquire(key, options) {
       await own.acquire(key, options);
       await parent.acquire(key, options);
+    },
+    async admit(key, options) {
+      const ownDone = await own.admit(key, options);
+      const parentDone = await parent.admit(key, options).catch((err: unknown) => {
+        ownDone();
+        throw err;
+      });
+      return () => {
+        ownDone();
+        parentDone();
+      };
     },
   };
 }

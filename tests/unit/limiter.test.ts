@@ -34,6 +34,22 @@ describe("rate limiter", () => {
     expect(Math.max(...times) - (clock.now() - 60_000)).toBe(21_000);
   });
 
+  it("counts an admitted call until its answer: a late answer pushes the next grant back", async () => {
+    const clock = new FakeClock();
+    const limiter = createRateLimiter({ windows: [{ limit: 2, windowMs: 1000 }], clock });
+    const t0 = clock.now();
+    const slow = await limiter.admit("app");
+    const quick = await limiter.admit("app");
+    quick(); // answered at once: counts until 1000 ms
+    const granted: number[] = [];
+    for (let i = 0; i < 2; i++) void limiter.admit("app").then(() => granted.push(clock.now() - t0));
+    await clock.advance(900);
+    slow(); // answered at 900 ms: the server may have counted it in its next second
+    await clock.advance(2000);
+    // One slot frees when the quick call's window ends, the other only a window after the slow answer.
+    expect(granted).toEqual([1000, 1900]);
+  });
+
   it("serves waiters in arrival order", async () => {
     const clock = new FakeClock();
     const limiter = createRateLimiter({ windows: WINDOWS, clock });
