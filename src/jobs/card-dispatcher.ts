@@ -3,6 +3,7 @@ import type { AuthSession } from "../domain/sessions/session.js";
 import {
   type BuildCard,
   type BuildResultCard,
+  type CardInputs,
   type CardWork,
   type CardWorkStore,
   isTerminal,
@@ -81,10 +82,11 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
   const deliver = async (work: CardWork, signal: AbortSignal): Promise<void> => {
     let stage: Stage = "device";
     try {
-      let session = work.session;
-      if (session.flow === "DEVICE" && !session.authorizeUrl) session = await startDevice(session, signal);
+      let { session, inputs } = work;
+      if (session.flow === "DEVICE" && !session.authorizeUrl)
+        ({ session, inputs } = await startDevice(session, inputs, signal));
       stage = "deliver";
-      const card = deps.buildCard(session, work.inputs);
+      const card = deps.buildCard(session, inputs);
       await deps.limiters.perUser.acquire(userKey(session.appId, session.user.value), { signal });
       await deps.limiters.messages.acquire(messageKey(session.appId, "create"), { signal });
       const sent = await deps.gateway.sendCard(session.appId, session.user, card, session.id);
@@ -94,7 +96,8 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
     }
   };
 
-  const startDevice = async (session: AuthSession, signal: AbortSignal): Promise<AuthSession> => {
+  /** Asks Lark for a device code; the card shows its verification URL and user code. */
+  const startDevice = async (session: AuthSession, inputs: CardInputs, signal: AbortSignal) => {
     await deps.limiters.token.acquire(`${session.appId}\ndevice-authorization`, { signal });
     const d = await deps.gateway.startDeviceAuthorization(session.appId, session.requestedScopes);
     const authorizeUrl = d.verificationUriComplete;
@@ -102,10 +105,11 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
     await deps.store.saveDeviceAuthorization(session.id, {
       deviceCode: d.deviceCode,
       authorizeUrl,
+      userCode: d.userCode,
       intervalSeconds: d.interval,
       nextPollTime,
     });
-    return { ...session, authorizeUrl };
+    return { session: { ...session, authorizeUrl }, inputs: { ...inputs, userCode: d.userCode } };
   };
 
   const update = async (work: CardWork, signal: AbortSignal): Promise<void> => {

@@ -43,6 +43,7 @@ export function sessionCards(apps: readonly LarkAppConfig[]) {
         ...(inputs.message && { customMessage: inputs.message }),
         ...(inputs.privacyPolicyUrl && { privacyUrl: inputs.privacyPolicyUrl }),
         authorizeUrl: session.authorizeUrl,
+        ...(inputs.userCode && { userCode: inputs.userCode }),
         expiresAt: session.expireTime,
       });
     },
