@@ -13,6 +13,7 @@ import { AuthSessionState as S } from "../../gen/lark/auth/v1/types_pb.js";
 import { type App, buildApp } from "../../src/app.js";
 import { parseConfig, SANDBOX_APP_ID } from "../../src/config/index.js";
 import type { MessageView } from "../../src/emulator/index.js";
+import type { Database } from "../../src/store/database.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { FAST_JOBS, waitFor } from "./auth-flow.js";
 import { createTestDatabase } from "./db.js";
@@ -21,7 +22,11 @@ export const DEV_CALLER_KEY = "lak_sandbox_test_dev_key_0000000000";
 
 export interface SandboxApp {
   readonly app: App;
+  /** The service's own database (for a test that moves a session's expiry into the past). */
+  readonly db: Database;
   readonly emulatorUrl: string;
+  /** Where browsers reach the HTTP port (the bound one). */
+  readonly httpUrl: string;
   /** The demo user's open_id (as the sandbox app sees it) by first name: alice, bob. */
   openIdOf(name: "alice" | "bob"): string;
   readonly auth: ReturnType<typeof createClient<typeof AuthService>>;
@@ -83,7 +88,9 @@ export async function startSandboxApp(): Promise<SandboxApp> {
       .messages;
   return {
     app,
+    db: testDb.db,
     emulatorUrl,
+    httpUrl: `http://127.0.0.1:${app.httpPort}`,
     dataDir,
     auth,
     openIdOf(name) {
