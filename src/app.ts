@@ -13,6 +13,7 @@ import { pgWakeups } from "./events/pg-wakeup.js";
 import { buildFlow, type Flow, publicUrlOf } from "./flow/index.js";
 import type { JobTuning } from "./flow/jobs.js";
 import { createEventsWebSocket } from "./http/events-websocket.js";
+import { OAUTH_CALLBACK_PATH } from "./http/oauth-callback.js";
 import { createHttpServer } from "./http/server.js";
 import { createLarkGateway } from "./lark/gateway.js";
 import { connectRequestGate } from "./rpc/connect-gate.js";
@@ -252,7 +253,9 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
     // Jobs start after migrations (openDatabase ran them) and once the redirect URI is known.
-    flow.start(publicUrlOf(config, httpPort));
+    const publicUrl = publicUrlOf(config, httpPort);
+    sandbox?.setRedirectUrl(`${publicUrl}${OAUTH_CALLBACK_PATH}`);
+    flow.start(publicUrl);
     const appIds = apps.map((a) => a.appId);
     logger.info(
       { grpc_port: grpcPort, http_port: httpPort, database: db.mode, apps: appIds },

@@ -40,6 +40,11 @@ export interface Sandbox {
   /** LARK_AUTH_ENCRYPTION_KEYS when set, else the sandbox key kept in the data dir. */
   readonly encryptionKeys: readonly EncryptionKey[];
   readonly users: readonly { open_id: string; name: string; email: string }[];
+  /**
+   * Makes `redirectUrl` the sandbox app's one registered redirect URL. Called once the HTTP port is
+   * bound: the configured URL names port 0 when the port is chosen at listen time.
+   */
+  setRedirectUrl(redirectUrl: string): void;
   close(): Promise<void>;
 }
 
@@ -59,16 +64,30 @@ async function launchEmulator(config: ServiceConfig) {
   return { emulator, url: publicUrl ?? advertisedUrl(host, emulator.port) };
 }
 
-/** Registers the sandbox app (fixed id, fresh secret) and the demo users. */
-function seed(emulator: Awaited<ReturnType<typeof startEmulator>>, config: ServiceConfig) {
-  const appSecret = randomBytes(16).toString("hex");
-  const redirect = `${config.publicUrl ?? `http://localhost:${config.httpPort}`}/oauth/callback`;
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+
+/**
+ * (Re-)registers the sandbox app with one redirect URL; the emulator refuses consent for any other.
+ * Re-registering keeps the id and secret, so tenant tokens and the users' open_ids stay valid.
+ */
+function registerSandboxApp(emulator: Emulator, appSecret: string, redirectUrl: string): void {
   emulator.registerApp({
     app_id: SANDBOX_APP_ID,
     app_secret: appSecret,
     name: "Sandbox App",
-    redirect_urls: [redirect],
+    redirect_urls: [redirectUrl],
   });
+}
+
+/** Registers the sandbox app (fixed id, fresh secret) and the demo users. */
+function seed(emulator: Emulator, config: ServiceConfig) {
+  const appSecret = randomBytes(16).toString("hex");
+  // Port 0 (bound later) names no real URL yet; setRedirectUrl fixes it once the port is bound.
+  registerSandboxApp(
+    emulator,
+    appSecret,
+    `${config.publicUrl ?? `http://localhost:${config.httpPort}`}/oauth/callback`,
+  );
   const users: DemoUser[] = DEMO_USERS.map((u) => {
     const created = emulator.createUser({ ...u, app_id: SANDBOX_APP_ID });
     return { open_id: created.open_id, name: created.name, email: created.email };
@@ -150,6 +169,7 @@ export async function startSandbox(config: ServiceConfig, logger: Logger): Promi
     devCallerKey: devCallerKey.value,
     encryptionKeys: encryption.keys,
     users: seeded.users,
+    setRedirectUrl: (redirectUrl) => registerSandboxApp(emulator, seeded.appSecret, redirectUrl),
     close: () => emulator.close(),
   };
 }

@@ -53,6 +53,7 @@ function resolveApps(env: Env, file: FileConfig | undefined, source: EnvSource, 
       appSecret: secret ?? "",
       domain: entry.domain,
       flow,
+      ...(entry.card_template_id && { cardTemplateId: entry.card_template_id }),
     });
   }
   if (env.LARK_APP_ID || env.LARK_APP_SECRET) {

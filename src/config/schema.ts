@@ -139,6 +139,15 @@ const appEntry = z
     name: z.string().min(1).max(100).optional(),
     domain: domain.default("feishu"),
     flow: flow.optional(),
+    /**
+     * A card template from Lark's card builder (its template id) sent instead of the built-in
+     * authorization card; the template receives the card's facts as variables (session_id, app_name,
+     * permissions, authorize_url, user_code, expires_at, ...). Result cards stay built-in.
+     */
+    card_template_id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a card template id (letters, digits, _ and -)")
+      .optional(),
   })
   .strict();
 

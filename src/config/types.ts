@@ -11,6 +11,8 @@ export interface LarkAppConfig {
   /** `feishu`, `lark`, or a base URL serving both Open Platform and accounts paths. */
   readonly domain: string;
   readonly flow: "redirect" | "device";
+  /** A Lark card template that replaces the built-in authorization card (config file only). */
+  readonly cardTemplateId?: string;
 }
 
 /** A caller key: who it is, the SHA-256 of the key, and what it may do per app (`*` = every app). */

@@ -21,6 +21,8 @@ export interface DeviceAuthorization {
   readonly deviceCode: string;
   /** The verification page the card's button opens (verification_uri_complete). */
   readonly authorizeUrl: string;
+  /** The code the verification page may ask for; kept for the card, never logged. */
+  readonly userCode: string;
   readonly intervalSeconds: number;
   readonly nextPollTime: Date;
 }

@@ -130,6 +130,8 @@ export interface CardInputs {
   readonly message?: string;
   readonly privacyPolicyUrl?: string;
   readonly descriptionStyle: "DETAILED" | "CONCISE";
+  /** Device flow: the code the verification page may ask for, once Lark handed it out. */
+  readonly userCode?: string;
 }
 
 /** An event to append; the payload is built from these fields only, so no secret can reach it. */

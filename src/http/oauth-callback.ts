@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DomainError } from "../domain/errors.js";
-import type { SessionState } from "../domain/sessions/session.js";
+import { SESSION_STATES, type SessionState } from "../domain/sessions/session.js";
 import type { Logger } from "../telemetry/logger.js";
 import { PAGE_HEADERS } from "./pages/html.js";
 import { type CallbackOutcome, renderResultPage } from "./pages/result-page.js";
@@ -103,8 +103,9 @@ export function outcomeOfError(
     case "SESSION_NOT_FOUND":
       return "invalid";
     case "STATE_ALREADY_USED":
-    case "SESSION_NOT_PENDING":
       return "already_used";
+    case "SESSION_NOT_PENDING":
+      return endedMeanwhile(err as DomainError);
     case "SESSION_EXPIRED":
       return "expired";
     default:
@@ -112,4 +113,14 @@ export function outcomeOfError(
       deps.logger.error({ err }, "oauth callback failed");
       return "error";
   }
+}
+
+/**
+ * A fresh state whose session is no longer pending: it ended (expired, declined in the chat, withdrawn)
+ * while the person was on Lark's consent page. The page says how it ended, not "already used".
+ */
+function endedMeanwhile(err: DomainError): CallbackOutcome {
+  const state = err.details.metadata?.state;
+  const known = SESSION_STATES.find((s) => s === state);
+  return known ? outcomeOf({ state: known }) : "already_used";
 }

@@ -3,6 +3,7 @@ import type { AuthSession } from "../domain/sessions/session.js";
 import {
   type BuildCard,
   type BuildResultCard,
+  type CardInputs,
   type CardWork,
   type CardWorkStore,
   isTerminal,
@@ -81,10 +82,11 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
   const deliver = async (work: CardWork, signal: AbortSignal): Promise<void> => {
     let stage: Stage = "device";
     try {
-      let session = work.session;
-      if (session.flow === "DEVICE" && !session.authorizeUrl) session = await startDevice(session, signal);
+      let { session, inputs } = work;
+      if (session.flow === "DEVICE" && !session.authorizeUrl)
+        ({ session, inputs } = await startDevice(session, inputs, signal));
       stage = "deliver";
-      const card = deps.buildCard(session, work.inputs);
+      const card = deps.buildCard(session, inputs);
       const userDone = await deps.limiters.perUser.admit(userKey(session.appId, session.user.value), {
         signal,
       });
@@ -100,7 +102,8 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
     }
   };
 
-  const startDevice = async (session: AuthSession, signal: AbortSignal): Promise<AuthSession> => {
+  /** Asks Lark for a device code; the card shows its verification URL and user code. */
+  const startDevice = async (session: AuthSession, inputs: CardInputs, signal: AbortSignal) => {
     await deps.limiters.token.acquire(`${session.appId}\ndevice-authorization`, { signal });
     const d = await deps.gateway.startDeviceAuthorization(session.appId, session.requestedScopes);
     const authorizeUrl = d.verificationUriComplete;
@@ -108,10 +111,11 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
     await deps.store.saveDeviceAuthorization(session.id, {
       deviceCode: d.deviceCode,
       authorizeUrl,
+      userCode: d.userCode,
       intervalSeconds: d.interval,
       nextPollTime,
     });
-    return { ...session, authorizeUrl };
+    return { session: { ...session, authorizeUrl }, inputs: { ...inputs, userCode: d.userCode } };
   };
 
   const update = async (work: CardWork, signal: AbortSignal): Promise<void> => {

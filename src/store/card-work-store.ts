@@ -20,10 +20,11 @@ interface CardRow {
   card_chat_id: string | null;
   card_synced_state: SessionState | null;
   card_attempts: number;
+  device_user_code: string | null;
 }
 
 const CARD_COLUMNS =
-  "id, card_message, card_privacy_url, card_description_style, card_chat_id, card_synced_state, card_attempts";
+  "id, card_message, card_privacy_url, card_description_style, card_chat_id, card_synced_state, card_attempts, device_user_code";
 
 /**
  * The CardWorkStore port on MikroORM. The claim is one `update ... where id in (select ... for update
@@ -59,10 +60,12 @@ export function createCardWorkStore(db: Database, sealer: Sealer): CardWorkStore
       storeCall("save device authorization", async () => {
         const sealed = sealer.seal(d.deviceCode, `session:${sessionId}:device_code`);
         await run(
-          `update auth_session set authorize_url = ?, device_code_sealed = ?, device_code_key_id = ?,
-           device_interval_seconds = ?, device_next_poll_time = ? where id = ? and state = 'PENDING'`,
+          `update auth_session set authorize_url = ?, device_user_code = ?, device_code_sealed = ?,
+           device_code_key_id = ?, device_interval_seconds = ?, device_next_poll_time = ?
+           where id = ? and state = 'PENDING'`,
           [
             d.authorizeUrl,
+            d.userCode,
             Buffer.from(sealed),
             keyIdOf(sealed),
             d.intervalSeconds,
@@ -133,6 +136,7 @@ async function load(em: EntityManager, rows: CardRow[]): Promise<CardWork[]> {
       descriptionStyle: r.card_description_style,
       ...(r.card_message != null && { message: r.card_message }),
       ...(r.card_privacy_url != null && { privacyPolicyUrl: r.card_privacy_url }),
+      ...(r.device_user_code != null && { userCode: r.device_user_code }),
     };
     return [
       {

@@ -165,6 +165,11 @@ describe("device flow", () => {
     const verify = authorizeButtonUrl(card.card);
     expect(verify).toMatch(/\/oauth\/v1\/device\/verify\?/);
     expect((await env.t.clients().auth.getAuthSession({ sessionId: id })).session?.authorizeUrl).toBe(verify);
+    // The card says which code to enter, should the verification page ask for it; no log line does.
+    const userCode = new URL(verify).searchParams.get("user_code") ?? "";
+    expect(userCode).not.toBe("");
+    expect(JSON.stringify(card.card)).toContain(`If asked for a code, enter ${userCode}.`);
+    expect(env.t.logs.lines.join("\n")).not.toContain(userCode);
     const decided = env.emulator.decide({ url: verify, open_id: user.open_id, decision: "approve" });
     expect(decided.ok).toBe(true);
     const done = await sessionIn(env.t, id, S.AUTHORIZED);

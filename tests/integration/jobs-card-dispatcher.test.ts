@@ -58,7 +58,11 @@ function dispatcher(options: CardDispatcherOptions = {}, limiters: LarkLimiters 
     gateway: emulatorGateway(emulator, apps),
     limiters,
     buildCard: (s, inputs) =>
-      card(`Authorize ${s.id}`, s.authorizeUrl ?? "https://example.invalid", inputs.descriptionStyle),
+      card(
+        `Authorize ${s.id}`,
+        s.authorizeUrl ?? "https://example.invalid",
+        [inputs.descriptionStyle, inputs.userCode].filter(Boolean).join(" "),
+      ),
     buildResultCard: (s) => card(`Result ${s.state}`, "https://example.invalid", "DETAILED"),
     clock,
     logger,
@@ -235,6 +239,27 @@ describe("card dispatcher", () => {
     expect(JSON.stringify(emulator.messagesOf(openIds[0] as string)[0]?.card)).toContain(
       r.authorize_url as string,
     );
+    await d.close(1000);
+  });
+
+  it("keeps the device user code, so a card resent after a failed send still shows it", async () => {
+    const { appId, openIds } = await appWithUsers(1, "device");
+    const user = openIds[0] as string;
+    const messages = { path: "/open-apis/im/v1/messages", method: "POST", app_id: appId };
+    emulator.addFault({ ...messages, status: 503, count: 1 });
+    const s = await pendingSession(appId, user, { flow: "DEVICE" });
+    const d = dispatcher();
+    d.notify(appId, s.id);
+    const failed = await waitFor(async () => ((await row(s.id)).card_attempts === 1 ? row(s.id) : undefined));
+    const userCode = new URL(failed.authorize_url as string).searchParams.get("user_code") ?? "";
+    expect(userCode).not.toBe("");
+    expect(failed.device_user_code).toBe(userCode);
+    // The retry (here by the recovery sweep, as another replica would) starts no second device authorization.
+    offsetMs += 600_000;
+    await d.job.run(new AbortController().signal);
+    expect((await row(s.id)).card_synced_state).toBe("PENDING");
+    const [sent] = emulator.messagesOf(user);
+    expect(JSON.stringify(sent?.card)).toContain(`DETAILED ${userCode}`);
     await d.close(1000);
   });
 

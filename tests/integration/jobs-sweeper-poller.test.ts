@@ -120,6 +120,7 @@ describe("device poller", () => {
     await createCardWorkStore(t.db, sealer).saveDeviceAuthorization(session.id, {
       deviceCode: d.deviceCode,
       authorizeUrl: d.verificationUriComplete,
+      userCode: d.userCode,
       intervalSeconds: d.interval,
       nextPollTime: clock.now(),
     });

@@ -135,6 +135,20 @@ describe("configuration", () => {
     expect(inline.join("\n")).toMatch(/app_secret/);
   });
 
+  it("reads an app's card template id from the config file, and refuses one that is not an id", () => {
+    const app = { app_id: "cli_0123456789abcdef", app_secret_env: "MY_APP_SECRET" };
+    const env = { MY_APP_SECRET: "s", LARK_AUTH_ENCRYPTION_KEYS: KEYS };
+    const file = configFile({ apps: [{ ...app, card_template_id: "ctp_AAm1Xy2Zq3_-" }] });
+    expect(parseConfig({ ...env, LARK_AUTH_CONFIG: file }).apps[0]?.cardTemplateId).toBe("ctp_AAm1Xy2Zq3_-");
+    expect(parseConfig({ ...env, LARK_AUTH_CONFIG: configFile({ apps: [app] }) }).apps[0]).not.toHaveProperty(
+      "cardTemplateId",
+    );
+    const bad = configFile({ apps: [{ ...app, card_template_id: "ctp x" }] });
+    expect(problemsOf({ ...env, LARK_AUTH_CONFIG: bad })).toEqual([
+      `LARK_AUTH_CONFIG ${bad}: apps.0.card_template_id: must be a card template id (letters, digits, _ and -)`,
+    ]);
+  });
+
   it("never echoes a malformed caller-key entry, which may be a pasted raw key", () => {
     const rawKey = "lak_Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA";
     const problems = problemsOf({ LARK_AUTH_CALLER_KEYS: `ok=${"b".repeat(64)},${rawKey}` });

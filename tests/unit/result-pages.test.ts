@@ -115,6 +115,25 @@ describe("GET /oauth/callback", () => {
   });
 
   it.each([
+    ["EXPIRED", "expired", 410],
+    ["DECLINED", "declined", 200],
+    ["CANCELLED", "already_used", 409],
+    [undefined, "already_used", 409],
+  ])(
+    "a session that ended as %s while its consent page was open shows %s",
+    async (state, expected, status) => {
+      const fail = async () => {
+        throw new DomainError("SESSION_NOT_PENDING", "auth session s is over", {
+          ...(state && { metadata: { session_id: "s", state } }),
+        });
+      };
+      const { res, body } = await call({ completeRedirect: fail }, "?code=c&state=s");
+      expect(res.status).toBe(status);
+      expect(outcome(body)).toBe(expected);
+    },
+  );
+
+  it.each([
     [{ state: "FAILED", failureReason: "USER_MISMATCH" }, "user_mismatch"],
     [{ state: "FAILED", failureReason: "CODE_EXPIRED" }, "failed"],
     [{ state: "EXPIRED" }, "expired"],

@@ -27,11 +27,12 @@ export function cardOutcomeOf(session: AuthSession): CardOutcome {
 
 /**
  * The card builders the dispatcher and the card-action handler use, bound to the configured apps'
- * names: the authorization card for a pending session, the result card once it finished.
+ * names and card templates: the authorization card for a pending session (the app's template when it
+ * has one), the result card once it finished.
  */
 export function sessionCards(apps: readonly LarkAppConfig[]) {
-  const names = new Map(apps.map((a) => [a.appId, a.name]));
-  const nameOf = (appId: string) => names.get(appId) ?? appId;
+  const byId = new Map(apps.map((a) => [a.appId, a]));
+  const nameOf = (appId: string) => byId.get(appId)?.name ?? appId;
   return {
     buildCard(session: AuthSession, inputs: CardInputs): LarkCard {
       if (!session.authorizeUrl) throw new Error(`session ${session.id} has no authorize URL yet`);
@@ -43,7 +44,9 @@ export function sessionCards(apps: readonly LarkAppConfig[]) {
         ...(inputs.message && { customMessage: inputs.message }),
         ...(inputs.privacyPolicyUrl && { privacyUrl: inputs.privacyPolicyUrl }),
         authorizeUrl: session.authorizeUrl,
+        ...(inputs.userCode && { userCode: inputs.userCode }),
         expiresAt: session.expireTime,
+        templateId: byId.get(session.appId)?.cardTemplateId,
       });
     },
     buildResultCard: (session: AuthSession): LarkCard =>

@@ -68,6 +68,11 @@ export const AuthSessionSchema = defineEntity({
     cardNextAttemptTime: p.datetime().nullable(),
     deviceIntervalSeconds: p.integer().nullable(),
     deviceNextPollTime: p.datetime().nullable(),
+    /**
+     * The device flow's user code, shown on the card. Not a secret in the OAuth sense (the person reads
+     * it off the card), but it names a live consent: hidden, so it stays out of logs and the API.
+     */
+    deviceUserCode: p.text().nullable().hidden(),
     /** Optimistic concurrency: every state change is a compare-and-set on this column. */
     version: p.integer().version(),
   },
