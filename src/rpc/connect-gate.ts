@@ -66,8 +66,12 @@ function answerTransportError(deps: ConnectGateDeps, method: DescMethod, h: Hand
   target.message = `[${Code[answer.code]}] ${answer.message}`;
 }
 
+const TIMEOUT_ERROR = /^protocol error: invalid (grpc|connect) timeout value|^timeout \d+ms must be/;
+
 function kindOf(err: ConnectError): RefusalKind {
   if (err.code === Code.ResourceExhausted) return "too_large";
   if (err.code === Code.Unimplemented) return "unsupported_encoding";
+  // connect-node's own text for a grpc-timeout it cannot parse (gRPC-Web); nothing else marks it.
+  if (TIMEOUT_ERROR.test(err.rawMessage)) return "invalid_timeout";
   return "undecodable";
 }

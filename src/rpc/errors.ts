@@ -185,7 +185,7 @@ export function undecodable(method: DescMethod): DomainError {
 }
 
 /** Why a transport refused a request before it could become a call; also the metric's label. */
-export type RefusalKind = "too_large" | "unsupported_encoding" | "undecodable";
+export type RefusalKind = "too_large" | "unsupported_encoding" | "undecodable" | "invalid_timeout";
 
 /** A request refused by a transport, answered alike on both (status, reason, message). */
 export class TransportRefusal extends Error {
@@ -216,6 +216,13 @@ export function refusal(kind: RefusalKind, method: DescMethod): TransportRefusal
     return new TransportRefusal(
       kind,
       answer(Code.Unimplemented, "UNSUPPORTED_ENCODING", message, [errorInfo("UNSUPPORTED_ENCODING")]),
+    );
+  }
+  if (kind === "invalid_timeout") {
+    const message = "the request's timeout header is not a valid timeout";
+    return new TransportRefusal(
+      kind,
+      answer(Code.InvalidArgument, "INVALID_ARGUMENT", message, [errorInfo("INVALID_ARGUMENT")]),
     );
   }
   return new TransportRefusal(kind, toErrorAnswer(undecodable(method)));

@@ -3,6 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { DomainError } from "../domain/errors.js";
 import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { RefusedMetrics } from "../telemetry/metrics.js";
 import { type CallSource, endedEarly, newCallContext } from "./call-context.js";
 import type { CallContext } from "./context.js";
 import {
@@ -21,6 +22,8 @@ export interface GrpcMountDeps {
   readonly pipeline: Next;
   readonly logger: Logger;
   readonly signals: ShutdownSignals;
+  /** Counts requests refused before they reach the pipeline (those grpc-js refuses itself). */
+  readonly refused?: RefusedMetrics;
 }
 
 /** A grpc-js ServiceError carrying the same google.rpc.Status details Connect clients read. */
@@ -83,12 +86,15 @@ class GrpcPipelineCall implements Call {
   #request?: Message;
   #invalid?: DomainError | TransportRefusal;
 
+  readonly #refused: RefusedMetrics | undefined;
+
   constructor(
     readonly method: DescMethod,
     private readonly bytes: Buffer,
     deps: GrpcMountDeps,
     call: AnyCall,
   ) {
+    this.#refused = deps.refused;
     const source = new GrpcCallSource(call, endOf(deps.signals, method));
     this.ctx = newCallContext({ method, source, deadline: deadlineOf(call), logger: deps.logger });
   }
@@ -98,6 +104,7 @@ class GrpcPipelineCall implements Call {
     if (this.#invalid) throw this.#invalid;
     if (this.bytes.byteLength > MAX_REQUEST_BYTES) {
       this.#invalid = refusal("too_large", this.method);
+      this.#refused?.refused("grpc", "too_large");
       throw this.#invalid;
     }
     try {
@@ -105,6 +112,7 @@ class GrpcPipelineCall implements Call {
       return this.#request;
     } catch {
       this.#invalid = undecodable(this.method);
+      this.#refused?.refused("grpc", "undecodable");
       throw this.#invalid;
     }
   }

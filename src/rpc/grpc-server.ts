@@ -3,6 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { routeGrpcLogging } from "./grpc-logging.js";
 import { addGrpcService, type GrpcMountDeps } from "./grpc-mount.js";
+import { grpcRefusals } from "./grpc-refusals.js";
 import { MAX_REQUEST_BYTES } from "./pipeline.js";
 import { addReflection } from "./reflection.js";
 
@@ -43,6 +44,8 @@ export function createGrpcServer(
 ): GrpcServer {
   routeGrpcLogging(deps.logger);
   const server = new grpc.Server({
+    // First, so it sees the base call grpc-js answers its own refusals from.
+    interceptors: [grpcRefusals(services, deps)],
     // Up to 4x the limit reaches the mount, which refuses over-limit requests with the same
     // answer (ErrorInfo) as the HTTP port, after authentication; beyond that grpc-js refuses.
     "grpc.max_receive_message_length": 4 * MAX_REQUEST_BYTES,

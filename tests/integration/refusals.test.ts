@@ -64,9 +64,32 @@ function statusOf(code?: string, message?: string, details?: string) {
   };
 }
 
-async function grpcCall(t: TestApp, headers: Record<string, string>, payload: Uint8Array) {
-  const a = await rawGrpcCall(t.grpcUrl, PATH, headers, grpcFrame(payload));
+async function grpcCall(
+  t: TestApp,
+  headers: Record<string, string>,
+  payload: Uint8Array,
+  compressed = false,
+) {
+  const frame = grpcFrame(payload);
+  if (compressed) frame[0] = 1;
+  const a = await rawGrpcCall(t.grpcUrl, PATH, headers, frame);
   return statusOf(String(a.status), a.message, a.trailers["grpc-status-details-bin"] as string | undefined);
+}
+
+/** How often /metrics says `transport` refused a request for `reason`. */
+async function refusedCount(t: TestApp, transport: string, reason: string): Promise<number> {
+  const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
+  const line = `lark_auth_requests_refused_total{transport="${transport}",reason="${reason}"} `;
+  const at = metrics.indexOf(line);
+  return at < 0 ? 0 : Number.parseFloat(metrics.slice(at + line.length).split("\n")[0] ?? "0");
+}
+
+/** Runs `call`, then expects one more refusal counted for `reason` on the gRPC port. */
+async function counted<T>(t: TestApp, reason: string, call: () => Promise<T>): Promise<T> {
+  const before = await refusedCount(t, "grpc", reason);
+  const result = await call();
+  expect(await refusedCount(t, "grpc", reason)).toBe(before + 1);
+  return result;
 }
 
 describe("refused requests answer alike on every transport, after authentication, and are counted", () => {
@@ -92,7 +115,7 @@ describe("refused requests answer alike on every transport, after authentication
     });
     const web = await grpcWebCall(t, AUTH, GARBAGE);
     expect(web).toEqual({ code: 3, message: NOT_VALID, reason: "INVALID_ARGUMENT" });
-    const grpc = await grpcCall(t, AUTH, GARBAGE);
+    const grpc = await counted(t, "undecodable", () => grpcCall(t, AUTH, GARBAGE));
     expect(grpc).toEqual({ code: 3, message: NOT_VALID, reason: "INVALID_ARGUMENT" });
   });
 
@@ -146,7 +169,7 @@ describe("refused requests answer alike on every transport, after authentication
       "resource_exhausted",
       "REQUEST_TOO_LARGE",
     ]);
-    const grpc = await grpcCall(t, AUTH, big);
+    const grpc = await counted(t, "too_large", () => grpcCall(t, AUTH, big));
     expect(grpc).toEqual({ code: 8, message: connect.refusal.message, reason: "REQUEST_TOO_LARGE" });
   });
 
@@ -160,5 +183,57 @@ describe("refused requests answer alike on every transport, after authentication
     const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
     for (const reason of ["undecodable", "unsupported_encoding", "too_large", "unsupported_media_type"])
       expect(metrics).toContain(`lark_auth_requests_refused_total{transport="http",reason="${reason}"}`);
+  });
+
+  describe("the requests grpc-js refuses before a handler runs are answered as the HTTP port answers them", () => {
+    it("a corrupt gzip message is INVALID_ARGUMENT (grpc-js: INTERNAL), with ErrorInfo", async () => {
+      const grpc = await counted(t, "undecodable", () =>
+        grpcCall(t, { "grpc-encoding": "gzip", ...AUTH }, GARBAGE, true),
+      );
+      expect(grpc).toEqual({ code: 3, message: NOT_VALID, reason: "INVALID_ARGUMENT" });
+    });
+
+    it("an unsupported grpc-encoding is UNIMPLEMENTED with reason UNSUPPORTED_ENCODING", async () => {
+      const connect = await connectCall(
+        t,
+        { "content-type": "application/proto", "content-encoding": "br", ...AUTH },
+        GARBAGE,
+      );
+      const grpc = await counted(t, "unsupported_encoding", () =>
+        grpcCall(t, { "grpc-encoding": "br", ...AUTH }, GARBAGE, true),
+      );
+      expect(grpc).toEqual({ code: 12, message: connect.refusal.message, reason: "UNSUPPORTED_ENCODING" });
+    });
+
+    it("a malformed grpc-timeout is INVALID_ARGUMENT (grpc-js: INTERNAL), as gRPC-Web answers it", async () => {
+      const headers = { "grpc-timeout": "soon", ...AUTH };
+      const web = await grpcWebCall(t, headers, new Uint8Array());
+      expect(web).toEqual({
+        code: 3,
+        message: "the request's timeout header is not a valid timeout",
+        reason: "INVALID_ARGUMENT",
+      });
+      expect(await refusedCount(t, "http", "invalid_timeout")).toBeGreaterThan(0);
+      const grpc = await counted(t, "invalid_timeout", () => grpcCall(t, headers, new Uint8Array()));
+      expect(grpc).toEqual(web);
+    });
+
+    it("a message over grpc-js's receive limit, sent or once inflated, is REQUEST_TOO_LARGE", async () => {
+      const connect = await connectCall(
+        t,
+        { "content-type": "application/proto", ...AUTH },
+        new Uint8Array(1024 * 1024 + 10),
+      );
+      const expected = { code: 8, message: connect.refusal.message, reason: "REQUEST_TOO_LARGE" };
+      const huge = await counted(t, "too_large", () =>
+        grpcCall(t, AUTH, new Uint8Array(4 * 1024 * 1024 + 10)),
+      );
+      expect(huge).toEqual(expected);
+      const bomb = gzipSync(new Uint8Array(4 * 1024 * 1024 + 10));
+      const inflated = await counted(t, "too_large", () =>
+        grpcCall(t, { "grpc-encoding": "gzip", ...AUTH }, bomb, true),
+      );
+      expect(inflated).toEqual(expected);
+    });
   });
 });
