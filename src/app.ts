@@ -256,6 +256,10 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     const publicUrl = publicUrlOf(config, httpPort);
     sandbox?.setRedirectUrl(`${publicUrl}${OAUTH_CALLBACK_PATH}`);
     flow.start(publicUrl);
+    if (callerKeys.length === 0)
+      logger.warn(
+        "no caller keys are configured: every RPC will be refused UNAUTHENTICATED (set LARK_AUTH_CALLER_KEYS or caller_keys in LARK_AUTH_CONFIG)",
+      );
     const appIds = apps.map((a) => a.appId);
     logger.info(
       { grpc_port: grpcPort, http_port: httpPort, database: db.mode, apps: appIds },

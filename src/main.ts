@@ -45,7 +45,32 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { buildApp } = await import("./app.js");
-  handleSignals(await buildApp(config));
+  try {
+    handleSignals(await buildApp(config));
+  } catch (err) {
+    throw withPortHint(err, config);
+  }
+}
+
+/** A port already in use names the variable that moves it (the emulator's own, in sandbox mode). */
+function withPortHint(
+  err: unknown,
+  config: { grpcPort: number; httpPort: number; sandbox: { enabled: boolean; emulatorPort: number } },
+): unknown {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  // grpc-js wraps the bind error in its own message; the HTTP server's keeps the code.
+  if (e?.code !== "EADDRINUSE" && !/EADDRINUSE/.test(String(e?.message))) return err;
+  const port = e.port ?? Number(/:(\d+)\]?\s*$/.exec(e.message)?.[1]);
+  const variable =
+    port === config.grpcPort
+      ? "LARK_AUTH_GRPC_PORT"
+      : port === config.httpPort
+        ? "LARK_AUTH_HTTP_PORT"
+        : config.sandbox.enabled && port === config.sandbox.emulatorPort
+          ? "LARK_AUTH_EMULATOR_PORT"
+          : undefined;
+  if (!variable) return err;
+  return new Error(`port ${port} is already in use; set ${variable} to another port (0 picks a free one)`);
 }
 
 if (nodeIsTooOld(process.versions.node)) {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { z } from "zod";
 import { resolveCallerKeys } from "./caller-keys.js";
 import { GENERATE_KEY_HINT, parseEncryptionKeys } from "./encryption-keys.js";
@@ -144,10 +145,12 @@ function build(
   return Object.freeze({
     grpcPort: env.LARK_AUTH_GRPC_PORT,
     httpPort: env.LARK_AUTH_HTTP_PORT,
-    bindHost: env.LARK_AUTH_BIND_HOST,
+    // Sandbox prints a key holding every permission: it stays on this machine unless told otherwise.
+    bindHost: env.LARK_AUTH_BIND_HOST ?? (parts.sandbox ? "127.0.0.1" : "0.0.0.0"),
     publicUrl: publicUrl?.replace(/\/+$/, ""),
     databaseUrl: env.DATABASE_URL,
-    dataDir: env.LARK_AUTH_DATA_DIR,
+    // Absolute: the embedded database's socket lives in it, and a relative socket path reads as a host name.
+    dataDir: resolve(env.LARK_AUTH_DATA_DIR),
     migrateOnStart: env.LARK_AUTH_MIGRATE_ON_START,
     logLevel: env.LARK_AUTH_LOG_LEVEL,
     shutdownGraceMs: env.LARK_AUTH_SHUTDOWN_GRACE_MS,

@@ -46,8 +46,8 @@ export const envSchema = z.object({
   LARK_AUTH_GRPC_PORT: port.default(50051),
   /** HTTP/1.1 port: Connect, gRPC-Web, OAuth callback, health, metrics, events WebSocket. */
   LARK_AUTH_HTTP_PORT: port.default(8080),
-  /** Interface both ports bind to. Use 127.0.0.1 to keep the service off the network. */
-  LARK_AUTH_BIND_HOST: z.string().min(1).default("0.0.0.0"),
+  /** Interface both ports bind to; default 0.0.0.0, or 127.0.0.1 in sandbox mode (it prints an all-powerful key). */
+  LARK_AUTH_BIND_HOST: z.string().min(1).optional(),
   /** Base URL users' browsers reach, for the OAuth redirect (no trailing slash). */
   LARK_AUTH_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   /** PostgreSQL URL; unset runs the embedded PGlite in LARK_AUTH_DATA_DIR. */

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { networkInterfaces, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import { healthClient } from "../support/grpc-health.js";
 import { freePorts } from "../support/net.js";
 import {
   PROJECT_NODE,
+  REPO_ROOT,
   type ServiceProcess,
   type SpawnOptions,
   spawnService,
@@ -272,6 +273,43 @@ describe("the service as a real process (node --import tsx src/main.ts), sandbox
     expect((await fetch(`http://127.0.0.1:${r.emulatorPort}/_emulator/apps`)).status).toBe(200);
     await stopCleanly(r);
   }, 60_000);
+
+  it("names the variable that moves a port already in use", async () => {
+    const { createServer } = await import("node:net");
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      for (const variable of ["LARK_AUTH_GRPC_PORT", "LARK_AUTH_HTTP_PORT"]) {
+        const proc = spawnService({
+          LARK_AUTH_DATA_DIR: dataDir,
+          LARK_AUTH_GRPC_PORT: "0",
+          LARK_AUTH_HTTP_PORT: "0",
+          LARK_AUTH_EMULATOR_PORT: "0",
+          LARK_AUTH_BIND_HOST: "127.0.0.1",
+          [variable]: String(taken),
+        });
+        expect((await proc.exited).code).toBe(1);
+        expect(proc.stderr()).toContain(`port ${taken} is already in use; set ${variable}`);
+      }
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("starts on a relative data dir, as the default ./.data is", async () => {
+    const relDir = await mkdtemp(join(tmpdir(), "lark-auth-rel-"));
+    try {
+      // Relative to the process's working directory (the repo), like the default `./.data`.
+      const r = await start({ LARK_AUTH_DATA_DIR: relative(REPO_ROOT, relDir) });
+      const health = healthClient(`127.0.0.1:${r.grpcPort}`);
+      expect(await health.check()).toBe("SERVING");
+      health.close();
+      await stopCleanly(r);
+    } finally {
+      await rm(relDir, { recursive: true, force: true });
+    }
+  });
 
   it("refuses to start when something is configured but no app: no sandbox by omission", async () => {
     const proc = spawnService({

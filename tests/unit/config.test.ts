@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, parseConfig, SANDBOX_APP_ID } from "../../src/config/index.js";
 import { envSchema } from "../../src/config/schema.js";
@@ -44,7 +44,11 @@ describe("configuration", () => {
     expect(c.grpcPort).toBe(50051);
     expect(c.httpPort).toBe(8080);
     expect(c.databaseUrl).toBeUndefined();
-    expect(c.dataDir).toBe("./.data");
+    // Absolute, whatever the working directory: the embedded database's socket path is built from it.
+    expect(c.dataDir).toBe(resolve("./.data"));
+    expect(c.dataDir.startsWith("/")).toBe(true);
+    // Sandbox prints an all-powerful dev key: it stays on this machine unless told otherwise.
+    expect(c.bindHost).toBe("127.0.0.1");
     expect(c.publicUrl).toBe("http://localhost:8080");
     expect(c.options).toEqual({
       sessionTtlSeconds: 600,
