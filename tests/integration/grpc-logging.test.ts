@@ -36,6 +36,8 @@ describe("grpc-js's own diagnostics", () => {
     const answer = await rawGrpcCall(t.grpcUrl, PATH, { authorization: `Bearer\u00a0${ADMIN_KEY}` }, body);
     // grpc-js drops the whole entry before any handler runs, so it reads as no authorization at all.
     expect(answer.status).toBe(16);
+    // The caller is told why a header it did send may not have arrived.
+    expect(answer.message).toContain("ASCII only");
     expect(stderr.join("")).not.toContain(ADMIN_KEY);
     expect(t.logs.lines.join("\n")).not.toContain(ADMIN_KEY);
     const dropped = t.logs.records().find((r) => r.component === "grpc-js");

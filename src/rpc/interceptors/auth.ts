@@ -43,7 +43,10 @@ const BEARER = /^[ \t]*Bearer[ \t]+([A-Za-z0-9._~+/-]+=*)[ \t]*$/i;
 /** The presented caller key, or UNAUTHENTICATED; the header's content is never echoed. */
 function presentedKey(header: string | undefined): string {
   if (header === undefined || header === "")
-    throw unauthenticated("missing authorization: send `authorization: Bearer <caller key>`");
+    // grpc-js drops a header holding non-ASCII bytes before we see it, so on gRPC "missing" may be "malformed".
+    throw unauthenticated(
+      "missing authorization: send `authorization: Bearer <caller key>` (ASCII only: gRPC drops a header with other characters)",
+    );
   const key = BEARER.exec(header)?.[1];
   if (!key) throw unauthenticated("malformed authorization header: expected `Bearer <caller key>`");
   return key;
