@@ -1,20 +1,12 @@
-import { type FilterQuery, raw } from "@mikro-orm/postgresql";
+import type { FilterQuery } from "@mikro-orm/postgresql";
 import type { SessionCursor, SessionPage, SessionQuery, SessionStore } from "../domain/ports.js";
 import { isCursorInRange } from "../domain/sessions/page-token.js";
 import { isSessionId } from "../domain/sessions/session.js";
-import type { UserRef } from "../domain/users.js";
 import type { Database } from "./database.js";
 import { AuthSessionSchema, type IAuthSession } from "./entities/index.js";
 import { sessionFromRow, sessionToRow } from "./session-mapper.js";
 import { storeCall } from "./store-errors.js";
-
-/** The resolved identity column a user reference of each kind can also match. */
-const RESOLVED_COLUMN = {
-  open_id: "openId",
-  user_id: "userId",
-  union_id: "unionId",
-  email: "email",
-} as const;
+import { sessionsOfUser } from "./user-match.js";
 
 /**
  * The SessionStore port on MikroORM. Each call runs in its own EntityManager fork, so no identity
@@ -50,7 +42,7 @@ async function listSessions(
   if (after && !isCursorInRange(after)) throw new RangeError("session cursor out of range");
   const where: FilterQuery<IAuthSession>[] = [{ appId: query.appId }];
   if (query.states && query.states.length > 0) where.push({ state: { $in: [...query.states] } });
-  if (query.user) where.push(userFilter(query.user));
+  if (query.user) where.push(sessionsOfUser(query.user));
   if (after) where.push(before(after));
   // One row more than asked tells whether another page exists without a count query.
   const rows = await db
@@ -64,26 +56,6 @@ async function listSessions(
   const last = page.at(-1);
   const next = rows.length > limit && last ? { createTime: last.createTime, id: last.id } : undefined;
   return { sessions: page.map(sessionFromRow), next };
-}
-
-/** Sessions asked for this user, or resolved to them (a session asked by email that resolved to an open_id). */
-function userFilter(user: UserRef): FilterQuery<IAuthSession> {
-  if (user.kind === "email") {
-    // Emails compare case-insensitively, as the page-token binding does.
-    const email = user.value.toLowerCase();
-    return {
-      $or: [
-        { requestedUserKind: "email", [raw("lower(requested_user_value)")]: email },
-        { [raw("lower(email)")]: email },
-      ],
-    };
-  }
-  return {
-    $or: [
-      { requestedUserKind: user.kind, requestedUserValue: user.value },
-      { [RESOLVED_COLUMN[user.kind]]: user.value },
-    ],
-  };
 }
 
 /** Rows strictly after the cursor in (create_time desc, id desc) order. */

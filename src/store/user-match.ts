@@ -12,7 +12,7 @@ const IDENTITY_COLUMN = {
 
 /**
  * Sessions asked for this user, or resolved to them (asked by email, resolved to an open_id).
- * Emails compare case-insensitively, as identityMatches does. (Same rule as session-store's list filter.)
+ * Emails compare case-insensitively, as identityMatches does. ListAuthSessions filters by it too.
  */
 export function sessionsOfUser(user: UserRef): FilterQuery<IAuthSession> {
   if (user.kind === "email") {
