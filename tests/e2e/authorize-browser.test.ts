@@ -171,7 +171,9 @@ describe.skipIf(skipBrowserTests())("authorizing in a browser (sandbox, headless
     // The person lingers past the session's expiry; the sweeper ends it.
     await sb.db
       .em()
-      .execute("update auth_session set expire_time = now() - interval '1 second' where id = ?", [id]);
+      .execute("update auth_session set expire_time = create_time + interval '1 millisecond' where id = ?", [
+        id,
+      ]);
     await sb.sessionIn(id, S.EXPIRED);
     const result = await approve(consent);
     expect(await result.getAttribute("data-outcome")).toBe("expired");
