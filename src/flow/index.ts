@@ -2,7 +2,7 @@ import type { EncryptionKey, LarkAppConfig, ServiceConfig } from "../config/type
 import { createFlowCrypto } from "../crypto/flow-crypto.js";
 import { createSealer } from "../crypto/seal.js";
 import type { Caller } from "../domain/callers.js";
-import type { Clock, FlowLogger } from "../domain/ports.js";
+import type { Clock, FlowLogger, LarkGateway } from "../domain/ports.js";
 import { cancelSession } from "../domain/sessions/cancel.js";
 import { completeRedirect } from "../domain/sessions/complete-redirect.js";
 import { declineSession } from "../domain/sessions/decline.js";
@@ -103,7 +103,20 @@ export function buildFlow(deps: FlowDeps): Flow {
     options: config.options,
     tuning: deps.tuning,
   });
-  const common = { ...finish, crypto, cards: jobs.cards };
+  // Code exchanges share the token endpoint's limit with device polls: a crowd consenting at once
+  // is paced below Lark's limit instead of being answered 429 ("something went wrong").
+  const lark: LarkGateway = {
+    ...gateway,
+    async exchangeCode(appId, request) {
+      const done = await jobs.limiters.token.admit(appId);
+      try {
+        return await gateway.exchangeCode(appId, request);
+      } finally {
+        done();
+      }
+    },
+  };
+  const common = { ...finish, lark, crypto, cards: jobs.cards };
   // Getters: the redirect URI is known only once the HTTP port is bound.
   const redirect = {
     ...common,

@@ -6,7 +6,7 @@ import { type CardDispatcher, createCardDispatcher } from "../jobs/card-dispatch
 import type { BuildCard, BuildResultCard } from "../jobs/card-work.js";
 import { createDevicePoller, type DeviceOutcome } from "../jobs/device-poller.js";
 import { createEventPruner } from "../jobs/event-pruner.js";
-import { createLarkLimiters } from "../jobs/limits.js";
+import { createLarkLimiters, type LarkLimiters } from "../jobs/limits.js";
 import { createJobRunner, type JobRunner } from "../jobs/runner.js";
 import { createSessionSweeper } from "../jobs/session-sweeper.js";
 import { createCardWorkStore } from "../store/card-work-store.js";
@@ -51,6 +51,8 @@ export interface FlowJobs {
   readonly cards: CardQueue;
   readonly dispatcher: CardDispatcher;
   readonly runner: JobRunner;
+  /** This process's share of Lark's limits, for the flow's own calls (code exchanges). */
+  readonly limiters: LarkLimiters;
 }
 
 /**
@@ -111,7 +113,7 @@ export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
     jobs: [dispatcher.job, sweeper.expiry, sweeper.retention, events, poller],
     logger,
   });
-  return { cards: dispatcher, dispatcher, runner };
+  return { cards: dispatcher, dispatcher, runner, limiters };
 }
 
 /** A terminal Lark error ends the session FAILED; Lark's own answers go to the complete-device use case. */
