@@ -15,7 +15,7 @@ import type { AuthEventType } from "../../src/store/entities/index.js";
 import { appendEventReturningId } from "../../src/store/event-writer.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { buildSession } from "../support/factories.js";
-import { ADMIN_KEY, OTHER_APP_ID, TEST_APP_ID } from "../support/test-app.js";
+import { ADMIN_KEY, OTHER_APP_ID, TEST_APP_ID, TEST_ENV } from "../support/test-app.js";
 
 export { ADMIN_KEY, OTHER_APP_ID, TEST_APP_ID };
 /** Holds auth:watch on TEST_APP_ID only. */
@@ -38,18 +38,7 @@ export interface Replica {
 
 /** Starts the real service on `db` (both ports on 127.0.0.1), with TEST_APP_ID and OTHER_APP_ID rows. */
 export async function startReplica(db: Database, events: AppOverrides["events"] = {}): Promise<Replica> {
-  const config = parseConfig({
-    LARK_AUTH_GRPC_PORT: "0",
-    LARK_AUTH_HTTP_PORT: "0",
-    LARK_AUTH_BIND_HOST: "127.0.0.1",
-    LARK_AUTH_SANDBOX: "0",
-    LARK_APP_ID: TEST_APP_ID,
-    LARK_APP_SECRET: "test-app-secret-value",
-    LARK_DOMAIN: "http://127.0.0.1:9",
-    LARK_AUTH_CALLER_KEYS: `admin=${hashCallerKey(ADMIN_KEY)}`,
-    LARK_AUTH_ENCRYPTION_KEYS: `test=${Buffer.alloc(32, 7).toString("base64")}`,
-    LARK_AUTH_SHUTDOWN_GRACE_MS: "1000",
-  });
+  const config = parseConfig({ ...TEST_ENV, LARK_AUTH_SHUTDOWN_GRACE_MS: "1000" });
   await syncApps(db, [{ appId: OTHER_APP_ID, name: "Other", domain: "feishu", flow: "redirect" }]);
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const logger = createLogger({ level: "warn", destination: sink });

@@ -24,6 +24,20 @@ export const ADMIN_KEY = "lak_test_admin_key_0000000000000000";
 /** Holds only auth:read on TEST_APP_ID. */
 export const READER_KEY = "lak_test_reader_key_000000000000000";
 
+/** The environment of a test instance: random ports on loopback, TEST_APP_ID, the admin key, a fixed sealing key. */
+export const TEST_ENV: Readonly<Record<string, string>> = {
+  LARK_AUTH_GRPC_PORT: "0",
+  LARK_AUTH_HTTP_PORT: "0",
+  LARK_AUTH_BIND_HOST: "127.0.0.1",
+  LARK_AUTH_SANDBOX: "0",
+  LARK_APP_ID: TEST_APP_ID,
+  LARK_APP_SECRET: "test-app-secret-value",
+  LARK_DOMAIN: "http://127.0.0.1:9",
+  LARK_AUTH_CALLER_KEYS: `admin=${hashCallerKey(ADMIN_KEY)}`,
+  LARK_AUTH_ENCRYPTION_KEYS: `test=${Buffer.alloc(32, 7).toString("base64")}`,
+  LARK_AUTH_SHUTDOWN_GRACE_MS: "2000",
+};
+
 /** Every log line the app wrote, as parsed JSON and as raw text (for secret scans). */
 export interface CapturedLogs {
   readonly lines: string[];
@@ -88,19 +102,7 @@ export async function startTestApp(
   options: TestAppOptions = {},
 ): Promise<TestApp> {
   const testDb = await databaseFor(options);
-  const config = parseConfig({
-    LARK_AUTH_GRPC_PORT: "0",
-    LARK_AUTH_HTTP_PORT: "0",
-    LARK_AUTH_BIND_HOST: "127.0.0.1",
-    LARK_AUTH_SANDBOX: "0",
-    LARK_APP_ID: TEST_APP_ID,
-    LARK_APP_SECRET: "test-app-secret-value",
-    LARK_DOMAIN: "http://127.0.0.1:9",
-    LARK_AUTH_CALLER_KEYS: `admin=${hashCallerKey(ADMIN_KEY)}`,
-    LARK_AUTH_ENCRYPTION_KEYS: `test=${Buffer.alloc(32, 7).toString("base64")}`,
-    LARK_AUTH_SHUTDOWN_GRACE_MS: "2000",
-    ...env,
-  });
+  const config = parseConfig({ ...TEST_ENV, ...env });
   const reader = {
     name: "reader",
     keySha256: hashCallerKey(READER_KEY),
