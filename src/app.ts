@@ -252,6 +252,8 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     drain = () => stopping.drain(grpc, http);
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
+    const readiness = readinessOf(db);
+    grpc.followReadiness(async () => (await readiness()).ready);
     // Jobs start after migrations (openDatabase ran them) and once the redirect URI is known.
     const publicUrl = publicUrlOf(config, httpPort);
     sandbox?.setRedirectUrl(`${publicUrl}${OAUTH_CALLBACK_PATH}`);

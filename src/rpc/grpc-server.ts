@@ -7,11 +7,18 @@ import { grpcRefusals } from "./grpc-refusals.js";
 import { MAX_REQUEST_BYTES } from "./pipeline.js";
 import { addReflection } from "./reflection.js";
 
-/** The h2c gRPC server with health and reflection; health flips to NOT_SERVING on shutdown. */
+/**
+ * The h2c gRPC server with health and reflection; health flips to NOT_SERVING on shutdown.
+ * Health's overall status ("") is liveness: the process serves. Each service's own status
+ * (`lark.auth.v1.AuthService`, ...) is readiness once `followReadiness` runs: the database answers
+ * and is migrated, so Kubernetes' native gRPC probes can tell the two apart.
+ */
 export interface GrpcServer {
   readonly server: grpc.Server;
   readonly health: HealthImplementation;
   listen(host: string, port: number): Promise<number>;
+  /** Re-checks readiness every `everyMs` and mirrors it on each service's health status until shutdown. */
+  followReadiness(ready: () => Promise<boolean>, everyMs?: number): void;
   /** Stops accepting, waits up to `graceMs` for in-flight calls, then cancels the rest. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -58,6 +65,8 @@ export function createGrpcServer(
   health.addToServer(server);
   addReflection(server, files, names);
   for (const service of services) addGrpcService(server, service, deps);
+  let stopped = false;
+  let readiness: NodeJS.Timeout | undefined;
   return {
     server,
     health,
@@ -73,8 +82,20 @@ export function createGrpcServer(
           },
         );
       }),
+    followReadiness: (ready, everyMs = 5_000) => {
+      const check = async () => {
+        const ok = await ready().catch(() => false);
+        if (stopped) return;
+        for (const n of names) health.setStatus(n, ok ? "SERVING" : "NOT_SERVING");
+      };
+      void check();
+      readiness = setInterval(check, everyMs);
+      readiness.unref();
+    },
     shutdown: (graceMs) =>
       new Promise((resolve) => {
+        stopped = true;
+        clearInterval(readiness);
         for (const n of ["", ...names]) health.setStatus(n, "NOT_SERVING");
         const timer = setTimeout(() => server.forceShutdown(), graceMs);
         server.tryShutdown(() => {
