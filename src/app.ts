@@ -31,9 +31,12 @@ import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
 import { createEventLogReader } from "./store/event-log.js";
 import { assertKeysCover } from "./store/key-check.js";
+import { createMetricCounts } from "./store/metric-counts.js";
 import { createSessionStore } from "./store/session-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics } from "./telemetry/metrics.js";
+import { createSessionMetrics } from "./telemetry/session-metrics.js";
+import { createTokenMetrics } from "./telemetry/token-metrics.js";
 import { getTracer } from "./telemetry/tracing.js";
 
 /** Replaceable parts, for tests: an already open database, a logger. */
@@ -103,9 +106,14 @@ function readinessOf(db: Database) {
 }
 
 /** Both transports around one pipeline, sharing the shutdown signals; not listening yet. */
-function createServers(config: ServiceConfig, db: Database, logger: Logger, parts: ServiceParts) {
+function createServers(
+  config: ServiceConfig,
+  db: Database,
+  logger: Logger,
+  parts: ServiceParts,
+  metrics: ReturnType<typeof createMetrics>,
+) {
   const stopping = createShutdownController(config.shutdownGraceMs);
-  const metrics = createMetrics();
   // Who is calling, then is the request well-formed, then may they: nothing a caller sent is
   // echoed (in a denial, a log line) before validation has bounded it.
   const authenticate = authenticateInterceptor(() => parts.callerKeys);
@@ -227,7 +235,27 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     // Derived from the shared sealing key, so every replica honours the page tokens of the others.
     const pageTokens = createPageTokens(derivePageTokenKey(signingKey.key));
     const gateway = createLarkGateway({ apps, logger });
-    const grants = await createGrants({ config, db, logger, lark: gateway, encryptionKeys: keys, overrides });
+    const metrics = createMetrics();
+    const counts = createMetricCounts(db);
+    const onScrapeError = (err: unknown) => logger.warn({ err }, "metrics: database count failed");
+    const tokenMetrics = createTokenMetrics(metrics.registry, {
+      grants: counts.grants,
+      onError: onScrapeError,
+    });
+    const sessionMetrics = createSessionMetrics(metrics.registry, {
+      appIds: apps.map((a) => a.appId),
+      pending: counts.pendingSessions,
+      onError: onScrapeError,
+    });
+    const grants = await createGrants({
+      config,
+      db,
+      logger,
+      lark: gateway,
+      encryptionKeys: keys,
+      overrides,
+      metrics: tokenMetrics,
+    });
     parts.push({ what: "tokens", close: grants.close });
     const events = await startEventHub(db, logger, overrides.events);
     parts.push({ what: "events", close: () => events.close() });
@@ -239,6 +267,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       logger,
       gateway,
       tuning: overrides.jobs,
+      metrics: sessionMetrics,
       afterCommit: (committed) => {
         if (committed.events > 0) events.notifyEventsCommitted();
         for (const grant of committed.grants) grants.changes.publish(grant);
@@ -247,7 +276,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     // Closed after the servers drain (calls in flight may still wake cards), before the database.
     parts.push({ what: "flow", close: () => flow.close() });
     const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow };
-    const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts);
+    const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts, metrics);
     parts.push({ what: "events websocket", close: async () => websocket.close() });
     drain = () => stopping.drain(grpc, http);
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);

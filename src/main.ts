@@ -7,6 +7,7 @@
  * from node:fs) instead of the one clear line below.
  */
 import type { App } from "./app.js";
+import type { TracingSdk } from "./telemetry/tracing-sdk.js";
 
 /** The oldest Node the service runs on (package.json `engines`): node:fs globSync, require(esm). */
 const MINIMUM_NODE = [22, 17] as const;
@@ -16,14 +17,15 @@ function nodeIsTooOld(version: string): boolean {
   return major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1]);
 }
 
-function handleSignals(app: App): void {
+function handleSignals(app: App, tracing?: TracingSdk): void {
   let signals = 0;
   const stop = (signal: string) => {
     signals += 1;
     if (signals > 1) process.exit(1); // A second Ctrl-C means "now".
     app.logger.info({ signal }, "signal received");
+    // The spans of the shutdown itself are flushed too, before the process exits.
     app.close().then(
-      () => process.exit(0),
+      () => flushed(tracing).then(() => process.exit(0)),
       (err: unknown) => {
         app.logger.error({ err }, "shutdown failed");
         process.exit(1);
@@ -44,12 +46,22 @@ async function main(): Promise<void> {
     for (const problem of err.problems) console.error(`config error: ${problem}`);
     process.exit(1);
   }
+  // Registered before the app is built, so every span of the start-up already goes out.
+  const tracing = config.tracing?.otlp
+    ? (await import("./telemetry/tracing-sdk.js")).startOtlpTracing(config.tracing.serviceName)
+    : undefined;
   const { buildApp } = await import("./app.js");
   try {
-    handleSignals(await buildApp(config));
+    handleSignals(await buildApp(config), tracing);
   } catch (err) {
+    await flushed(tracing);
     throw withPortHint(err, config);
   }
+}
+
+/** Flushes queued spans; an unreachable collector must not stop the process from exiting. */
+async function flushed(tracing: TracingSdk | undefined): Promise<void> {
+  await tracing?.shutdown().catch((err: unknown) => console.error(`trace export failed: ${String(err)}`));
 }
 
 /** A port already in use names the variable that moves it (the emulator's own, in sandbox mode). */

@@ -19,6 +19,8 @@ import { createInProcessNotifier, createPgNotifier, type GrantNotifier } from ".
 import { createGrantStore } from "../store/grant-store.js";
 import { createTokenAuditWriter } from "../store/token-audit-store.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { TokenMetrics } from "../telemetry/token-metrics.js";
+import { tokenObservers } from "./token-telemetry.js";
 
 /** What tests may change in the tokens part. */
 export interface TokenOverrides {
@@ -41,6 +43,7 @@ export async function createGrants(p: {
   lark: LarkGateway;
   encryptionKeys: ServiceConfig["encryptionKeys"];
   overrides: TokenOverrides;
+  metrics?: TokenMetrics;
 }) {
   const { db, logger, overrides } = p;
   // LISTEN needs a connection of its own: MikroORM's pool hands connections back between queries.
@@ -57,19 +60,22 @@ export async function createGrants(p: {
   const { lark } = p;
   const clock = { now: () => new Date() };
   const instanceId = randomBytes(6).toString("hex");
-  const refresher = createGrantRefresher({
-    store,
-    lark,
-    changes,
-    clock,
-    instanceId,
-    timings: overrides.refreshTimings,
-    afterUpstreamAnswer: overrides.afterRefreshAnswer,
-  });
+  const observe = tokenObservers(p.metrics);
+  const refresher = observe.refresher(
+    createGrantRefresher({
+      store,
+      lark: observe.lark(lark),
+      changes,
+      clock,
+      instanceId,
+      timings: overrides.refreshTimings,
+      afterUpstreamAnswer: overrides.afterRefreshAnswer,
+    }),
+  );
   const audit = createTokenAuditWriter(db, {
     onError: (err, dropped) => logger.error({ err, dropped }, "token audit write failed"),
   });
-  const cache = createGrantCache({ store, changes });
+  const cache = observe.cache(createGrantCache({ store: observe.store(store), changes }));
   const policy = { threshold: p.config.options.tokenRefreshThreshold };
   const tokens = createTokenUseCases({ store, changes, lark, clock, cache, refresher, policy, audit });
   const job = createGrantRefresherJob({

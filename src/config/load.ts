@@ -154,6 +154,12 @@ function build(
     migrateOnStart: env.LARK_AUTH_MIGRATE_ON_START,
     logLevel: env.LARK_AUTH_LOG_LEVEL,
     shutdownGraceMs: env.LARK_AUTH_SHUTDOWN_GRACE_MS,
+    tracing: {
+      otlp:
+        env.OTEL_TRACES_EXPORTER !== "none" &&
+        (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined,
+      serviceName: env.OTEL_SERVICE_NAME,
+    },
     apps: parts.apps,
     callerKeys: parts.callerKeys,
     encryptionKeys: parts.keys,

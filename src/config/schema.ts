@@ -94,6 +94,12 @@ export const envSchema = z.object({
   LARK_AUTH_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** How long shutdown waits for in-flight calls before cancelling them, in milliseconds. */
   LARK_AUTH_SHUTDOWN_GRACE_MS: decimal(0, 600_000).default(10_000),
+  /** OpenTelemetry's standard variables: traces go out over OTLP/HTTP only when an endpoint is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: "must be a URL" }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ error: "must be a URL" }).optional(),
+  /** `none` turns tracing off even with an endpoint; `otlp` (the default) is the one exporter built in. */
+  OTEL_TRACES_EXPORTER: z.enum(["otlp", "none"]).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default("lark-auth-service"),
 });
 
 /** Options with documented defaults (config file `options`). */

@@ -39,6 +39,12 @@ export interface SandboxConfig {
   readonly devCallerKey?: string;
 }
 
+/** Whether spans are exported; the OTLP exporter reads its other OTEL_EXPORTER_OTLP_* settings itself. */
+export interface TracingConfig {
+  readonly otlp: boolean;
+  readonly serviceName: string;
+}
+
 /** The whole, validated, frozen configuration. */
 export interface ServiceConfig {
   readonly grpcPort: number;
@@ -50,6 +56,8 @@ export interface ServiceConfig {
   readonly migrateOnStart: boolean;
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
+  /** Trace export (OTEL_* variables); absent or `otlp: false` means no SDK is started. */
+  readonly tracing?: TracingConfig;
   readonly apps: readonly LarkAppConfig[];
   readonly callerKeys: readonly CallerKeyConfig[];
   /**

@@ -24,7 +24,9 @@ import type { LarkService } from "../lark/gateway.js";
 import { type CommittedChanges, createAuthUnitOfWork } from "../store/auth-tx.js";
 import type { Database } from "../store/database.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { SessionMetrics } from "../telemetry/session-metrics.js";
 import { createFlowJobs, type JobTuning } from "./jobs.js";
+import { observedUnitOfWork, tracedCardActions, tracedPage } from "./observed.js";
 
 /** What the AuthService handlers call: the flow's use cases, bound to their dependencies. */
 export interface AuthFlow {
@@ -55,6 +57,8 @@ export interface FlowDeps {
   /** In-process wake-ups after a commit (event watchers, grant caches): see AuthUnitOfWorkDeps. */
   readonly afterCommit?: (committed: CommittedChanges) => void;
   readonly tuning?: JobTuning;
+  /** Session counts and timings (telemetry/session-metrics.ts); spans need no wiring. */
+  readonly metrics?: SessionMetrics;
 }
 
 /**
@@ -86,7 +90,10 @@ export function buildFlow(deps: FlowDeps): Flow {
   };
   const clock: Clock = { now: () => new Date() };
   const sealer = createSealer(deps.encryptionKeys);
-  const uow = createAuthUnitOfWork(db, { sealer, clock, afterCommit: deps.afterCommit });
+  const uow = observedUnitOfWork(createAuthUnitOfWork(db, { sealer, clock, afterCommit: deps.afterCommit }), {
+    metrics: deps.metrics,
+    clock,
+  });
   const crypto = createFlowCrypto();
   const { gateway } = deps;
   const cards = sessionCards(apps);
@@ -140,20 +147,28 @@ export function buildFlow(deps: FlowDeps): Flow {
     },
   };
   const pages = {
-    [OAUTH_CALLBACK_PATH]: createOAuthCallbackRoute({
-      completeRedirect: (input) => completeRedirect(redirect, input),
-      declineByState: (state) => declineByState(common, state),
-      logger,
-    }),
-    [OAUTH_AUTHORIZE_PREFIX]: createAuthorizeRedirectRoute({
-      openAuthorization: (id) => openAuthorization(redirect, id),
-      logger,
-    }),
+    [OAUTH_CALLBACK_PATH]: tracedPage(
+      OAUTH_CALLBACK_PATH,
+      createOAuthCallbackRoute({
+        completeRedirect: (input) => completeRedirect(redirect, input),
+        declineByState: (state) => declineByState(common, state),
+        logger,
+      }),
+    ),
+    [OAUTH_AUTHORIZE_PREFIX]: tracedPage(
+      `${OAUTH_AUTHORIZE_PREFIX}{session_id}`,
+      createAuthorizeRedirectRoute({
+        openAuthorization: (id) => openAuthorization(redirect, id),
+        logger,
+      }),
+    ),
   };
-  const onCardAction = createDeclineHandler({
-    decline: (input) => declineSession({ uow, clock }, input),
-    resultCard: cards.buildResultCard,
-  });
+  const onCardAction = tracedCardActions(
+    createDeclineHandler({
+      decline: (input) => declineSession({ uow, clock }, input),
+      resultCard: cards.buildResultCard,
+    }),
+  );
   let listeners: CardActionListener[] = [];
   return {
     auth: {

@@ -1,15 +1,17 @@
 import { ConnectionException } from "@mikro-orm/core";
 import { DomainError, DomainErrorCode } from "../domain/errors.js";
+import { withDbSpan } from "../telemetry/db-spans.js";
 
 /**
  * Runs a store operation so that an unreachable database surfaces as the domain's
  * STORE_UNAVAILABLE (retryable, no SQL or host names in the message); the driver error stays
  * attached as the cause for logs. Every other error, constraint violations included, passes
- * through unchanged: those are bugs or conflicts the caller must see as they are.
+ * through unchanged: those are bugs or conflicts the caller must see as they are. Each operation
+ * is a database span when its caller is traced.
  */
 export async function storeCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
   try {
-    return await run();
+    return await withDbSpan(operation, run);
   } catch (err) {
     if (isUnavailable(err)) {
       throw new DomainError(

@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, pino } from "pino";
 import { redact, redactError, scrubBounded } from "./redact.js";
+import { traceFields } from "./tracing.js";
 
 export type { Logger } from "pino";
 
@@ -20,6 +21,8 @@ export function createLogger(opts: {
       base: { service: "lark-auth-service", ...opts.base },
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: "msg",
+      // Each line names the trace it was written in, so logs and spans join up.
+      mixin: () => traceFields(),
       formatters: {
         level: (label) => ({ level: label }),
         log: (obj) => redact(obj) as Record<string, unknown>,

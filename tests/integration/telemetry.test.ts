@@ -12,6 +12,7 @@ import { AuthService } from "../../gen/lark/auth/v1/auth_service_pb.js";
 import { TokenService } from "../../gen/lark/auth/v1/token_service_pb.js";
 import { createSessionStore } from "../../src/store/session-store.js";
 import { buildSession, openId } from "../support/factories.js";
+import { exported } from "../support/spans.js";
 import { ADMIN_KEY, startTestApp, TEST_APP_ID, type TestApp, withKey } from "../support/test-app.js";
 
 /** The app secret startTestApp configures (tests/support/test-app.ts). */
@@ -28,18 +29,6 @@ async function code(p: Promise<unknown>): Promise<Code | "OK"> {
   } catch (err) {
     return ConnectError.from(err).code;
   }
-}
-
-/** Everything a span carries that an exporter would ship, as one string to scan. */
-function exported(span: ReadableSpan): string {
-  return JSON.stringify({
-    name: span.name,
-    attributes: span.attributes,
-    events: span.events.map((e) => ({ name: e.name, attributes: e.attributes })),
-    status: span.status,
-    links: span.links.map((l) => l.attributes),
-    resource: span.resource.attributes,
-  });
 }
 
 /** Every request field value sent below: none may reach a span or a metric label. */

@@ -1,10 +1,22 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Attributes, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
 import type { Logger } from "../../telemetry/logger.js";
 import type { RpcMetrics } from "../../telemetry/metrics.js";
-import { ATTR } from "../../telemetry/tracing.js";
-import { callOutcome, errorReason, isFaultOutcome } from "../errors.js";
+import { ATTR, traceFields } from "../../telemetry/tracing.js";
+import { callOutcome, errorReason, isFaultOutcome, toErrorAnswer } from "../errors.js";
 import { type Call, type CallResult, type Interceptor, isStream, RequestNotRead } from "../pipeline.js";
 
 /**
@@ -18,15 +30,15 @@ export function telemetryInterceptor(tracer: Tracer, metrics: RpcMetrics, logger
   const record: Recorder = { metrics, debug };
   return (next) => (call) => {
     const started = performance.now();
-    const span = tracer.startSpan(spanName(call.method), { attributes: methodAttributes(call.method) });
-    if (span.isRecording()) span.setAttribute(ATTR.requestId, call.ctx.requestId);
+    const { span, active } = startServerSpan(tracer, call);
     let result: CallResult;
     try {
-      result = next(call);
+      // The handler (and the database and Lark spans under it) runs with this call's span as parent.
+      result = active ? context.with(active, () => next(call)) : next(call);
     } catch (err) {
       throw finish(record, call, span, started, err);
     }
-    if (isStream(result)) return traced(result, record, call, span, started);
+    if (isStream(result)) return traced(result, record, call, span, started, active);
     return settled(result, record, call, span, started);
   };
 }
@@ -44,10 +56,33 @@ export function refusalTelemetry(tracer: Tracer, metrics: RpcMetrics): Intercept
       return next(call);
     } catch (err) {
       if (err instanceof RequestNotRead) throw err; // Passed the header checks: not a refusal.
-      const span = tracer.startSpan(spanName(call.method), { attributes: methodAttributes(call.method) });
+      const { span } = startServerSpan(tracer, call);
       throw finish(record, call, span, started, err);
     }
   };
+}
+
+/** Reads the caller's W3C `traceparent`/`tracestate` from gRPC metadata or HTTP headers alike. */
+const headers: TextMapGetter<Call> = {
+  get: (call, key) => call.ctx.header(key.toLowerCase()),
+  keys: () => ["traceparent", "tracestate"],
+};
+
+/**
+ * The call's SERVER span, continuing the caller's trace when it sent one, and the context the
+ * rest of the call runs in. With no SDK registered the span is a no-op and no context is built,
+ * so an untraced service pays nothing per call.
+ */
+function startServerSpan(tracer: Tracer, call: Call): { span: Span; active?: Context } {
+  const parent = propagation.extract(ROOT_CONTEXT, call, headers);
+  const span = tracer.startSpan(
+    spanName(call.method),
+    { kind: SpanKind.SERVER, attributes: methodAttributes(call.method) },
+    parent,
+  );
+  if (!span.isRecording()) return { span };
+  span.setAttribute(ATTR.requestId, call.ctx.requestId);
+  return { span, active: trace.setSpan(parent, span) };
 }
 
 interface Recorder {
@@ -64,15 +99,18 @@ function finish(record: Recorder, call: Call, span: Span, started: number, throw
   const err = thrown === undefined ? undefined : callOutcome(thrown, () => call.ctx.signal);
   const reason = err === undefined ? "OK" : errorReason(err);
   record.metrics.observe(call.method.name, reason, (performance.now() - started) / 1000);
-  span.setAttribute(ATTR.outcome, reason);
+  if (span.isRecording()) {
+    span.setAttribute(ATTR.outcome, reason);
+    span.setAttribute(ATTR.rpcGrpcStatusCode, err === undefined ? 0 : toErrorAnswer(err).code);
+  }
   // A caller cancelling or its deadline passing is not a fault of this service.
   if (err !== undefined && isFaultOutcome(err)) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-    call.ctx.logger.error({ err, ...subjectOf(call) }, "rpc failed");
+    call.ctx.logger.error({ err, ...subjectOf(call), ...traceFields(span) }, "rpc failed");
   } else if (err !== undefined) {
-    call.ctx.logger.info({ reason, ...subjectOf(call) }, "rpc rejected");
+    call.ctx.logger.info({ reason, ...subjectOf(call), ...traceFields(span) }, "rpc rejected");
   } else if (record.debug) {
-    call.ctx.logger.debug(subjectOf(call), "rpc ok");
+    call.ctx.logger.debug({ ...subjectOf(call), ...traceFields(span) }, "rpc ok");
   }
   span.end();
   return err;
@@ -140,10 +178,11 @@ async function* traced(
   call: Call,
   span: Span,
   started: number,
+  active: Context | undefined,
 ): AsyncIterable<Message> {
   let outcome: { err?: unknown } | undefined;
   try {
-    yield* stream;
+    yield* active ? inContext(stream, active) : stream;
     outcome = {};
   } catch (err) {
     outcome = { err };
@@ -151,6 +190,27 @@ async function* traced(
   } finally {
     finish(record, call, span, started, outcome ? outcome.err : closedByCaller());
   }
+}
+
+/**
+ * A stream whose generator body runs in `ctx`: a generator resumes in the context of whoever
+ * calls next(), which is the transport, outside the call's span.
+ */
+function inContext<T>(stream: AsyncIterable<T>, ctx: Context): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = context.with(ctx, () => stream[Symbol.asyncIterator]());
+      return {
+        next: () => context.with(ctx, () => it.next()),
+        return: (value?: unknown) =>
+          context.with(
+            ctx,
+            () => it.return?.(value) ?? Promise.resolve({ done: true, value } as IteratorResult<T>),
+          ),
+        throw: (e?: unknown) => context.with(ctx, () => it.throw?.(e) ?? Promise.reject(e)),
+      };
+    },
+  };
 }
 
 function closedByCaller(): ConnectError {
