@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { DescFile, DescMethod } from "@bufbuild/protobuf";
 import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
+import { createPolicedGateway } from "./compose/lark.js";
 import { createGrants, type TokenOverrides } from "./compose/tokens.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
 import { derivePageTokenKey } from "./crypto/page-token-key.js";
@@ -15,7 +16,6 @@ import type { JobTuning } from "./flow/jobs.js";
 import { createEventsWebSocket } from "./http/events-websocket.js";
 import { OAUTH_CALLBACK_PATH } from "./http/oauth-callback.js";
 import { createHttpServer } from "./http/server.js";
-import { createLarkGateway } from "./lark/gateway.js";
 import { connectRequestGate } from "./rpc/connect-gate.js";
 import { addConnectService } from "./rpc/connect-mount.js";
 import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
@@ -32,6 +32,7 @@ import { type Database, openDatabase } from "./store/database.js";
 import { createEventLogReader } from "./store/event-log.js";
 import { assertKeysCover } from "./store/key-check.js";
 import { createSessionStore } from "./store/session-store.js";
+import type { RegistrableLarkCallMetrics } from "./telemetry/lark-call-metrics.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics } from "./telemetry/metrics.js";
 import { getTracer } from "./telemetry/tracing.js";
@@ -68,6 +69,8 @@ interface ServiceParts {
   readonly tokens: TokenUseCases;
   readonly events: EventHub;
   readonly flow: Flow;
+  /** Outbound Lark call metrics, registered on the servers' registry. */
+  readonly larkCalls: RegistrableLarkCallMetrics;
 }
 const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_token_service];
 
@@ -106,6 +109,7 @@ function readinessOf(db: Database) {
 function createServers(config: ServiceConfig, db: Database, logger: Logger, parts: ServiceParts) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const metrics = createMetrics();
+  parts.larkCalls.register(metrics.registry);
   // Who is calling, then is the request well-formed, then may they: nothing a caller sent is
   // echoed (in a denial, a log line) before validation has bounded it.
   const authenticate = authenticateInterceptor(() => parts.callerKeys);
@@ -226,7 +230,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     await assertKeysCover(db, keys);
     // Derived from the shared sealing key, so every replica honours the page tokens of the others.
     const pageTokens = createPageTokens(derivePageTokenKey(signingKey.key));
-    const gateway = createLarkGateway({ apps, logger });
+    const { gateway, metrics: larkCalls } = createPolicedGateway(config, apps, logger);
     const grants = await createGrants({ config, db, logger, lark: gateway, encryptionKeys: keys, overrides });
     parts.push({ what: "tokens", close: grants.close });
     const events = await startEventHub(db, logger, overrides.events);
@@ -246,7 +250,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     });
     // Closed after the servers drain (calls in flight may still wake cards), before the database.
     parts.push({ what: "flow", close: () => flow.close() });
-    const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow };
+    const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow, larkCalls };
     const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts);
     parts.push({ what: "events websocket", close: async () => websocket.close() });
     drain = () => stopping.drain(grpc, http);
