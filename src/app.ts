@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { DescFile, DescMethod } from "@bufbuild/protobuf";
 import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
+import { createPolicedGateway } from "./compose/lark.js";
 import { createGrants, type TokenOverrides } from "./compose/tokens.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
 import { derivePageTokenKey } from "./crypto/page-token-key.js";
@@ -15,7 +16,6 @@ import type { JobTuning } from "./flow/jobs.js";
 import { createEventsWebSocket } from "./http/events-websocket.js";
 import { OAUTH_CALLBACK_PATH } from "./http/oauth-callback.js";
 import { createHttpServer } from "./http/server.js";
-import { createLarkGateway } from "./lark/gateway.js";
 import { connectRequestGate } from "./rpc/connect-gate.js";
 import { addConnectService } from "./rpc/connect-mount.js";
 import { createGrpcServer, type GrpcServer } from "./rpc/grpc-server.js";
@@ -234,8 +234,9 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     await assertKeysCover(db, keys);
     // Derived from the shared sealing key, so every replica honours the page tokens of the others.
     const pageTokens = createPageTokens(derivePageTokenKey(signingKey.key));
-    const gateway = createLarkGateway({ apps, logger });
+    const { gateway, metrics: larkCalls } = createPolicedGateway(config, apps, logger);
     const metrics = createMetrics();
+    larkCalls.register(metrics.registry);
     const counts = createMetricCounts(db);
     const onScrapeError = (err: unknown) => logger.warn({ err }, "metrics: database count failed");
     const tokenMetrics = createTokenMetrics(metrics.registry, {

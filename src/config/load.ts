@@ -179,6 +179,14 @@ function build(
       larkRateLimitPerSecond: options.lark_rate_limit_per_second,
       larkRateLimitPerMinute: options.lark_rate_limit_per_minute,
       devicePollShare: options.device_poll_share,
+      larkCalls: {
+        httpTimeoutMs: options.lark_http_timeout_ms,
+        maxAttempts: options.lark_retry_max_attempts,
+        baseDelayMs: options.lark_retry_base_delay_ms,
+        maxDelayMs: options.lark_retry_max_delay_ms,
+        failureThreshold: options.lark_circuit_failure_threshold,
+        cooldownMs: options.lark_circuit_cooldown_ms,
+      },
     },
   });
 }

@@ -134,6 +134,25 @@ export const optionsSchema = z
     lark_rate_limit_per_minute: z.number().int().min(1).max(6_000_000).default(1000),
     /** Fraction of an app's token-endpoint budget device polling may use (0.05-0.9). */
     device_poll_share: z.number().min(0.05).max(0.9).default(0.3),
+    /** How long one Lark HTTP call may take before it is abandoned as a time-out, in milliseconds. */
+    lark_http_timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+    /**
+     * Attempts in all (the first included) of a Lark call that is safe to repeat: a tenant token or
+     * user info read, a card send with its uuid, a card update. Code exchanges and refreshes are never
+     * repeated. 1 turns retries off.
+     */
+    lark_retry_max_attempts: z.number().int().min(1).max(10).default(3),
+    /** The first back-off between attempts; each later one doubles (with jitter), in milliseconds. */
+    lark_retry_base_delay_ms: z.number().int().min(10).max(60_000).default(200),
+    /**
+     * The longest one back-off may be, in milliseconds. A rate-limit answer asking for a longer wait
+     * is not waited out: the call fails (UNAVAILABLE with RetryInfo, or the job retries later).
+     */
+    lark_retry_max_delay_ms: z.number().int().min(100).max(600_000).default(5_000),
+    /** Consecutive failed Lark calls (5xx, time-outs, network errors) of one app that open its circuit. */
+    lark_circuit_failure_threshold: z.number().int().min(1).max(1000).default(5),
+    /** How long an open circuit fails the app's calls fast before one probe call, in milliseconds. */
+    lark_circuit_cooldown_ms: z.number().int().min(100).max(3_600_000).default(30_000),
   })
   .strict();
 

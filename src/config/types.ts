@@ -76,5 +76,14 @@ export interface ServiceConfig {
     readonly larkRateLimitPerSecond: number;
     readonly larkRateLimitPerMinute: number;
     readonly devicePollShare: number;
+    /** The outbound call policy of every Lark call (time-out, retries, per-app circuit breaker). */
+    readonly larkCalls: {
+      readonly httpTimeoutMs: number;
+      readonly maxAttempts: number;
+      readonly baseDelayMs: number;
+      readonly maxDelayMs: number;
+      readonly failureThreshold: number;
+      readonly cooldownMs: number;
+    };
   };
 }

@@ -5,6 +5,13 @@
 export type LarkErrorKind = "terminal" | "transient";
 
 /**
+ * Why no answer came back: `timeout` (sent, unanswered in time), `network` (the connection failed:
+ * it may or may not have reached Lark), `not_sent` (refused before leaving this process, e.g. the
+ * app's circuit is open: nothing can have happened at Lark).
+ */
+export type LarkNoAnswer = "timeout" | "network" | "not_sent";
+
+/**
  * A failed call to Lark, as the domain sees it: Lark's numeric code (0 when the failure had none, e.g. a
  * network error), the HTTP status when there was an answer, and a message safe to log. It never carries
  * a token, a secret, or the HTTP request that failed.
@@ -18,6 +25,8 @@ export class LarkError extends Error {
   readonly oauthError?: string;
   /** How long Lark asked us to wait before retrying (rate limits), in seconds. */
   readonly retryAfterSeconds?: number;
+  /** Set when Lark gave no answer at all. */
+  readonly noAnswer?: LarkNoAnswer;
 
   constructor(init: {
     code: number;
@@ -26,6 +35,7 @@ export class LarkError extends Error {
     httpStatus?: number;
     oauthError?: string;
     retryAfterSeconds?: number;
+    noAnswer?: LarkNoAnswer;
   }) {
     super(init.message);
     this.code = init.code;
@@ -33,12 +43,13 @@ export class LarkError extends Error {
     if (init.httpStatus !== undefined) this.httpStatus = init.httpStatus;
     if (init.oauthError !== undefined) this.oauthError = init.oauthError;
     if (init.retryAfterSeconds !== undefined) this.retryAfterSeconds = init.retryAfterSeconds;
+    if (init.noAnswer !== undefined) this.noAnswer = init.noAnswer;
   }
 
   /** What JSON.stringify shows: the safe fields only. */
   toJSON(): Record<string, unknown> {
-    const { name, code, kind, httpStatus, oauthError, retryAfterSeconds, message } = this;
-    return { name, code, kind, httpStatus, oauthError, retryAfterSeconds, message };
+    const { name, code, kind, httpStatus, oauthError, retryAfterSeconds, noAnswer, message } = this;
+    return { name, code, kind, httpStatus, oauthError, retryAfterSeconds, noAnswer, message };
   }
 }
 

@@ -31,10 +31,17 @@ function safeText(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? scrubString(value).slice(0, 200) : undefined;
 }
 
+/** Lark's own `x-ogw-ratelimit-reset`, else a standard `Retry-After` in seconds: how long to wait. */
 function retryAfter(headers: Record<string, unknown> | undefined): number | undefined {
-  const reset = Number(headers?.["x-ogw-ratelimit-reset"]);
-  return Number.isFinite(reset) && reset > 0 ? reset : undefined;
+  for (const name of ["x-ogw-ratelimit-reset", "retry-after"]) {
+    const seconds = Number(headers?.[name]);
+    if (Number.isFinite(seconds) && seconds > 0) return seconds;
+  }
+  return undefined;
 }
+
+/** Axios's codes for a request that ran out of time (ECONNABORTED: its own `timeout` option). */
+const TIMEOUT_CODES = new Set(["ECONNABORTED", "ETIMEDOUT"]);
 
 /** A LarkError from an answer Lark gave: a non-zero `code`, an OAuth `error`, or an HTTP status. */
 export function larkAnswerError(
@@ -74,7 +81,12 @@ export function toLarkError(operation: string, err: unknown): LarkError {
     return larkAnswerError(operation, http.response.data, http.response.status, http.response.headers);
   if (http.isAxiosError) {
     const reason = typeof http.code === "string" ? http.code : "no answer";
-    return new LarkError({ code: 0, kind: "transient", message: `Lark ${operation} failed: ${reason}` });
+    return new LarkError({
+      code: 0,
+      kind: "transient",
+      message: `Lark ${operation} failed: ${reason}`,
+      noAnswer: TIMEOUT_CODES.has(reason) ? "timeout" : "network",
+    });
   }
   // The SDK's token manager throws "failed to get tenant_access_token, code: <n>, msg: <text>".
   const text = err instanceof Error ? err.message : String(err);

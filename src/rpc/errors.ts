@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
 import { DomainError, DomainErrorCode, isFault } from "../domain/errors.js";
+import { LarkError } from "../domain/lark-error.js";
 import { ServerShuttingDown } from "../shutdown.js";
 import { MAX_REQUEST_BYTES } from "./pipeline.js";
 
@@ -121,6 +122,16 @@ export function shuttingDown(): DomainError {
   );
 }
 
+/**
+ * A transient Lark failure a use case passed through unmapped (Lark down, throttling, the app's
+ * circuit open): UNAVAILABLE with the wait Lark or the breaker asked for. Its message stays in logs.
+ */
+function larkUnavailable(err: LarkError): DomainError {
+  return new DomainError(DomainErrorCode.LARK_UNAVAILABLE, "Lark is unavailable; retry later", {
+    retryAfterMs: (err.retryAfterSeconds ?? 1) * 1000,
+  });
+}
+
 /** The ErrorInfo reason `err` will be answered with, without building the answer. */
 export function errorReason(thrown: unknown): string {
   const err = callOutcome(thrown);
@@ -165,6 +176,7 @@ function isAbortError(err: unknown): err is Error {
  */
 export function callOutcome(err: unknown, signal?: () => AbortSignal): unknown {
   if (err instanceof ServerShuttingDown) return shuttingDown();
+  if (err instanceof LarkError && err.kind === "transient") return larkUnavailable(err);
   if (!isAbortError(err)) return err;
   if (err.cause !== undefined && err.cause !== err) return callOutcome(err.cause);
   const s = signal?.();

@@ -60,6 +60,14 @@ describe("configuration", () => {
       larkRateLimitPerSecond: 50,
       larkRateLimitPerMinute: 1000,
       devicePollShare: 0.3,
+      larkCalls: {
+        httpTimeoutMs: 10_000,
+        maxAttempts: 3,
+        baseDelayMs: 200,
+        maxDelayMs: 5_000,
+        failureThreshold: 5,
+        cooldownMs: 30_000,
+      },
     });
   });
 

@@ -34,6 +34,8 @@ export function classifyRefreshFailure(err: LarkError): RefreshFailure {
   const byCode = BY_CODE.get(err.code);
   if (byCode) return byCode;
   if (err.httpStatus !== undefined && (err.httpStatus === 429 || err.httpStatus >= 500)) return "transient";
+  // Never sent (the app's circuit is open): the refresh token cannot have rotated.
+  if (err.noAnswer === "not_sent") return "transient";
   // No HTTP answer at all: the request may have been processed and the answer lost.
   if (err.httpStatus === undefined && err.kind === "transient") return "lost";
   if (err.oauthError === "invalid_grant") return "reauth";
