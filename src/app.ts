@@ -34,6 +34,9 @@ import { assertKeysCover } from "./store/key-check.js";
 import { createSessionStore } from "./store/session-store.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetrics } from "./telemetry/metrics.js";
+
+type Metrics = ReturnType<typeof createMetrics>;
+
 import { getTracer } from "./telemetry/tracing.js";
 
 /** Replaceable parts, for tests: an already open database, a logger. */
@@ -68,15 +71,22 @@ interface ServiceParts {
   readonly tokens: TokenUseCases;
   readonly events: EventHub;
   readonly flow: Flow;
+  readonly metrics: Metrics;
 }
 const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_token_service];
 
 function handlersFor(db: Database, parts: ServiceParts): Map<DescMethod, AnyHandler> {
-  const { pageTokens, tokens, events, flow } = parts;
+  const { pageTokens, tokens, events, flow, metrics } = parts;
   return new Map([
     ...bindService(
       AuthService,
-      createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens, events, flow: flow.auth }),
+      createAuthServiceHandlers({
+        sessions: createSessionStore(db),
+        pageTokens,
+        events,
+        flow: flow.auth,
+        eventMetrics: metrics.events,
+      }),
     ),
     ...bindService(TokenService, createTokenServiceHandlers(tokens)),
   ]);
@@ -105,7 +115,7 @@ function readinessOf(db: Database) {
 /** Both transports around one pipeline, sharing the shutdown signals; not listening yet. */
 function createServers(config: ServiceConfig, db: Database, logger: Logger, parts: ServiceParts) {
   const stopping = createShutdownController(config.shutdownGraceMs);
-  const metrics = createMetrics();
+  const { metrics } = parts;
   // Who is calling, then is the request well-formed, then may they: nothing a caller sent is
   // echoed (in a denial, a log line) before validation has bounded it.
   const authenticate = authenticateInterceptor(() => parts.callerKeys);
@@ -146,11 +156,17 @@ function createServers(config: ServiceConfig, db: Database, logger: Logger, part
  * the embedded database (no NOTIFY across its connections) by writers' `notifyEventsCommitted()`
  * and a shorter poll.
  */
-async function startEventHub(db: Database, logger: Logger, options: EventHubOptions = {}): Promise<EventHub> {
+async function startEventHub(
+  db: Database,
+  logger: Logger,
+  metrics: Metrics,
+  options: EventHubOptions = {},
+): Promise<EventHub> {
   const postgres = db.mode === "postgres";
   const hub = createEventHub({
     log: createEventLogReader(db),
     logger,
+    deliveryLag: metrics.events.deliveryLag,
     wakeups: postgres ? pgWakeups(db.orm.config.get("clientUrl") as string, logger) : undefined,
     options: { pollIntervalMs: postgres ? 1000 : 500, ...options },
   });
@@ -229,7 +245,8 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     const gateway = createLarkGateway({ apps, logger });
     const grants = await createGrants({ config, db, logger, lark: gateway, encryptionKeys: keys, overrides });
     parts.push({ what: "tokens", close: grants.close });
-    const events = await startEventHub(db, logger, overrides.events);
+    const metrics = createMetrics();
+    const events = await startEventHub(db, logger, metrics, overrides.events);
     parts.push({ what: "events", close: () => events.close() });
     const flow = buildFlow({
       config,
@@ -246,7 +263,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     });
     // Closed after the servers drain (calls in flight may still wake cards), before the database.
     parts.push({ what: "flow", close: () => flow.close() });
-    const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow };
+    const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow, metrics };
     const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts);
     parts.push({ what: "events websocket", close: async () => websocket.close() });
     drain = () => stopping.drain(grpc, http);
