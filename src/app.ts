@@ -39,6 +39,8 @@ import { createSessionMetrics } from "./telemetry/session-metrics.js";
 import { createTokenMetrics } from "./telemetry/token-metrics.js";
 import { getTracer } from "./telemetry/tracing.js";
 
+type Metrics = ReturnType<typeof createMetrics>;
+
 /** Replaceable parts, for tests: an already open database, a logger. */
 export interface AppOverrides extends TokenOverrides {
   readonly db?: Database;
@@ -71,15 +73,22 @@ interface ServiceParts {
   readonly tokens: TokenUseCases;
   readonly events: EventHub;
   readonly flow: Flow;
+  readonly metrics: Metrics;
 }
 const FILES: DescFile[] = [file_lark_auth_v1_auth_service, file_lark_auth_v1_token_service];
 
 function handlersFor(db: Database, parts: ServiceParts): Map<DescMethod, AnyHandler> {
-  const { pageTokens, tokens, events, flow } = parts;
+  const { pageTokens, tokens, events, flow, metrics } = parts;
   return new Map([
     ...bindService(
       AuthService,
-      createAuthServiceHandlers({ sessions: createSessionStore(db), pageTokens, events, flow: flow.auth }),
+      createAuthServiceHandlers({
+        sessions: createSessionStore(db),
+        pageTokens,
+        events,
+        flow: flow.auth,
+        eventMetrics: metrics.events,
+      }),
     ),
     ...bindService(TokenService, createTokenServiceHandlers(tokens)),
   ]);
@@ -106,14 +115,9 @@ function readinessOf(db: Database) {
 }
 
 /** Both transports around one pipeline, sharing the shutdown signals; not listening yet. */
-function createServers(
-  config: ServiceConfig,
-  db: Database,
-  logger: Logger,
-  parts: ServiceParts,
-  metrics: ReturnType<typeof createMetrics>,
-) {
+function createServers(config: ServiceConfig, db: Database, logger: Logger, parts: ServiceParts) {
   const stopping = createShutdownController(config.shutdownGraceMs);
+  const { metrics } = parts;
   // Who is calling, then is the request well-formed, then may they: nothing a caller sent is
   // echoed (in a denial, a log line) before validation has bounded it.
   const authenticate = authenticateInterceptor(() => parts.callerKeys);
@@ -154,11 +158,17 @@ function createServers(
  * the embedded database (no NOTIFY across its connections) by writers' `notifyEventsCommitted()`
  * and a shorter poll.
  */
-async function startEventHub(db: Database, logger: Logger, options: EventHubOptions = {}): Promise<EventHub> {
+async function startEventHub(
+  db: Database,
+  logger: Logger,
+  metrics: Metrics,
+  options: EventHubOptions = {},
+): Promise<EventHub> {
   const postgres = db.mode === "postgres";
   const hub = createEventHub({
     log: createEventLogReader(db),
     logger,
+    deliveryLag: metrics.events.deliveryLag,
     wakeups: postgres ? pgWakeups(db.orm.config.get("clientUrl") as string, logger) : undefined,
     options: { pollIntervalMs: postgres ? 1000 : 500, ...options },
   });
@@ -258,7 +268,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       metrics: tokenMetrics,
     });
     parts.push({ what: "tokens", close: grants.close });
-    const events = await startEventHub(db, logger, overrides.events);
+    const events = await startEventHub(db, logger, metrics, overrides.events);
     parts.push({ what: "events", close: () => events.close() });
     const flow = buildFlow({
       config,
@@ -276,8 +286,8 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     });
     // Closed after the servers drain (calls in flight may still wake cards), before the database.
     parts.push({ what: "flow", close: () => flow.close() });
-    const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow };
-    const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts, metrics);
+    const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow, metrics };
+    const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts);
     parts.push({ what: "events websocket", close: async () => websocket.close() });
     drain = () => stopping.drain(grpc, http);
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);

@@ -11,6 +11,7 @@ export const DomainErrorCode = {
   AUTHORIZATION_REQUIRED: "AUTHORIZATION_REQUIRED",
   INSUFFICIENT_SCOPE: "INSUFFICIENT_SCOPE",
   RATE_LIMITED: "RATE_LIMITED",
+  WATCHER_TOO_SLOW: "WATCHER_TOO_SLOW",
   UNAUTHENTICATED: "UNAUTHENTICATED",
   PERMISSION_DENIED: "PERMISSION_DENIED",
   NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
@@ -108,6 +109,8 @@ const IS_FAULT: Record<DomainErrorCode, boolean> = {
   AUTHORIZATION_REQUIRED: false,
   INSUFFICIENT_SCOPE: false,
   RATE_LIMITED: false,
+  // The watcher's consumer did not keep up: it resumes from its cursor, nothing is wrong here.
+  WATCHER_TOO_SLOW: false,
   UNAUTHENTICATED: false,
   PERMISSION_DENIED: false,
   NOT_IMPLEMENTED: false,

@@ -29,9 +29,14 @@ export interface EventHubOptions {
 /** A source of wake-ups (PostgreSQL LISTEN), started with the hub and closed with it. */
 export type WakeupSource = (wake: () => void) => { close(): Promise<void> };
 
+/** Called when a watcher opens; the function it returns is called once, when that watcher ends. */
+export type WatchObserver = () => (err: Error | undefined) => void;
+
 export interface EventHubDeps {
   readonly log: EventLogReader;
   readonly logger: Logger;
+  /** Seconds from each event's occur time to its hand-off to the live watchers (once per event). */
+  readonly deliveryLag?: (seconds: number) => void;
   readonly wakeups?: WakeupSource;
   readonly now?: () => Date;
   readonly options?: EventHubOptions;
@@ -42,7 +47,12 @@ export interface EventHub {
   /** Reads the current head and starts polling and listening. */
   start(): Promise<void>;
   /** The stream of one watch; ends when `signal` aborts, fails OUT_OF_RANGE or RESOURCE_EXHAUSTED. */
-  watch(filter: WatchFilter, start: WatchStart, signal: AbortSignal): AsyncIterable<WatchAuthEventsResponse>;
+  watch(
+    filter: WatchFilter,
+    start: WatchStart,
+    signal: AbortSignal,
+    observe?: WatchObserver,
+  ): AsyncIterable<WatchAuthEventsResponse>;
   /**
    * Reads the log now. Writers on the embedded database call it after committing an event (there
    * is no NOTIFY across its connections); elsewhere it only shortens the wait.
@@ -52,6 +62,18 @@ export interface EventHub {
   stats(): { watchers: number; head: bigint };
   /** Ends every watch (cleanly: the transports say UNAVAILABLE on shutdown) and stops reading. */
   close(): Promise<void>;
+}
+
+/**
+ * Observes the delivery lag of `rows` once the transports have had their turn: the watchers'
+ * consumers resume in the microtasks after the fan-out, so by the next macrotask each idle
+ * watcher's transport has written the events. One observation per event, never per watcher.
+ */
+function observeLag(observe: (seconds: number) => void, rows: readonly HubEvent[]): void {
+  setImmediate(() => {
+    const now = Date.now();
+    for (const e of rows) observe((now - e.row.occurTime.getTime()) / 1000);
+  });
 }
 
 /** The error for a cursor that retention has passed. */
@@ -91,6 +113,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       head = e.id;
       for (const w of live) w.offer(e);
     }
+    if (deps.deliveryLag && rows.length > 0 && live.size > 0) observeLag(deps.deliveryLag, rows);
   };
 
   const pump = async (): Promise<void> => {
@@ -166,12 +189,19 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     await catchUp(w, range, start.kind === "after");
   };
 
-  const open = (filter: WatchFilter, start: WatchStart, signal: AbortSignal): Watcher => {
+  const open = (
+    filter: WatchFilter,
+    start: WatchStart,
+    signal: AbortSignal,
+    observe?: WatchObserver,
+  ): Watcher => {
     const onAbort = () => w.end();
-    const w = new Watcher(filter, start.kind === "after" ? start.id : head, limit, (closed) => {
+    const ended = observe?.();
+    const w = new Watcher(filter, start.kind === "after" ? start.id : head, limit, (closed, err) => {
       live.delete(closed);
       catchingUp.delete(closed);
       signal.removeEventListener("abort", onAbort);
+      ended?.(err);
     });
     if (stopping.signal.aborted || signal.aborted) {
       w.end();
@@ -193,7 +223,9 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       timers.push(setInterval(sendBookmarks, o.bookmarkIntervalMs ?? 10_000).unref());
       listener = deps.wakeups?.(() => void pump());
     },
-    watch: (filter, start, signal) => ({ [Symbol.asyncIterator]: () => open(filter, start, signal) }),
+    watch: (filter, start, signal, observe) => ({
+      [Symbol.asyncIterator]: () => open(filter, start, signal, observe),
+    }),
     notifyEventsCommitted: () => void pump(),
     stats: () => ({ watchers: live.size + catchingUp.size, head }),
     async close() {

@@ -6,7 +6,7 @@ import type { Caller } from "../domain/callers.js";
 import { invalidArgument } from "../domain/errors.js";
 import { userRefFromPb } from "../wire/codec.js";
 import { cursorFromString, typesFromPb } from "./codec.js";
-import type { EventHub, WatchStart } from "./hub.js";
+import type { EventHub, WatchObserver, WatchStart } from "./hub.js";
 import type { WatchFilter } from "./hub-event.js";
 
 /** The filters of a (validated) request; with no app named, each event's app is checked against the caller. */
@@ -43,6 +43,7 @@ export function watchAuthEvents(
   caller: Caller,
   req: WatchAuthEventsRequest,
   signal: AbortSignal,
+  observe?: WatchObserver,
 ): AsyncIterable<WatchAuthEventsResponse> {
-  return hub.watch(filterOf(caller, req), startOf(req), signal);
+  return hub.watch(filterOf(caller, req), startOf(req), signal, observe);
 }

@@ -1,15 +1,17 @@
 import type { WatchAuthEventsResponse } from "../../gen/lark/auth/v1/auth_service_pb.js";
 import { DomainError, DomainErrorCode } from "../domain/errors.js";
 import { cursorToString } from "./codec.js";
-import { type HubEvent, matches, type WatchFilter } from "./hub-event.js";
+import { HubEvent, matches, type WatchFilter } from "./hub-event.js";
 
 type Result = IteratorResult<WatchAuthEventsResponse, undefined>;
+/** An event (its id is the resume cursor once sent) or a bookmark. */
+type Queued = HubEvent | WatchAuthEventsResponse;
 const DONE: Result = { done: true, value: undefined };
 
 /** The error ending a watcher whose consumer fell `limit` messages behind. */
 export function tooSlow(limit: number, lastSent: bigint): DomainError {
   return new DomainError(
-    DomainErrorCode.RATE_LIMITED,
+    DomainErrorCode.WATCHER_TOO_SLOW,
     `the watcher fell ${limit} messages behind; reconnect with after_event_id set to the last event id received`,
     { metadata: { limit: "watch_buffer", last_sent_event_id: cursorToString(lastSent) } },
   );
@@ -27,7 +29,7 @@ export function tooSlow(limit: number, lastSent: bigint): DomainError {
 export class Watcher implements AsyncIterator<WatchAuthEventsResponse, undefined> {
   live = false;
   closed = false;
-  #queue: WatchAuthEventsResponse[] = [];
+  #queue: Queued[] = [];
   #lastSent: bigint;
   #error?: Error;
   #waiting?: { resolve: (r: Result) => void; reject: (err: Error) => void };
@@ -37,7 +39,7 @@ export class Watcher implements AsyncIterator<WatchAuthEventsResponse, undefined
     readonly filter: WatchFilter,
     public cursor: bigint,
     private readonly limit: number,
-    private readonly onClose: (w: Watcher) => void,
+    private readonly onClose: (w: Watcher, err: Error | undefined) => void,
   ) {
     this.#lastSent = cursor;
   }
@@ -47,7 +49,7 @@ export class Watcher implements AsyncIterator<WatchAuthEventsResponse, undefined
     if (this.closed || e.id <= this.cursor) return;
     this.cursor = e.id;
     if (!matches(this.filter, e)) return;
-    if (this.#queue.length < this.limit) this.#push(e.response);
+    if (this.#queue.length < this.limit) this.#push(e);
     else this.fail(tooSlow(this.limit, this.#lastSent));
   }
 
@@ -55,7 +57,7 @@ export class Watcher implements AsyncIterator<WatchAuthEventsResponse, undefined
   replay(e: HubEvent): void {
     if (this.closed || e.id <= this.cursor) return;
     this.cursor = e.id;
-    if (matches(this.filter, e)) this.#push(e.response);
+    if (matches(this.filter, e)) this.#push(e);
   }
 
   /** Queues a bookmark only when idle: queued events already tell the client it is progressing. */
@@ -85,11 +87,11 @@ export class Watcher implements AsyncIterator<WatchAuthEventsResponse, undefined
   }
 
   next(): Promise<Result> {
-    const msg = this.#queue.shift();
-    if (msg !== undefined) {
-      this.#sent(msg);
+    const item = this.#queue.shift();
+    if (item !== undefined) {
+      const value = this.#sent(item);
       if (this.#wakeProducer && this.#queue.length < this.limit / 2) this.#releaseProducer();
-      return Promise.resolve({ done: false, value: msg });
+      return Promise.resolve({ done: false, value });
     }
     if (this.#error) {
       const err = this.#error;
@@ -108,22 +110,24 @@ export class Watcher implements AsyncIterator<WatchAuthEventsResponse, undefined
     return Promise.resolve(DONE);
   }
 
-  #push(msg: WatchAuthEventsResponse): void {
+  #push(item: Queued): void {
     const waiting = this.#waiting;
     if (waiting) {
       this.#waiting = undefined;
-      this.#sent(msg);
-      waiting.resolve({ done: false, value: msg });
-    } else this.#queue.push(msg);
+      waiting.resolve({ done: false, value: this.#sent(item) });
+    } else this.#queue.push(item);
   }
 
-  #sent(msg: WatchAuthEventsResponse): void {
-    if (msg.kind.case === "event") this.#lastSent = BigInt(msg.kind.value.eventId);
+  /** The message for `item`, noting the last event sent (kept as the event's bigint: no per-message parse). */
+  #sent(item: Queued): WatchAuthEventsResponse {
+    if (!(item instanceof HubEvent)) return item;
+    this.#lastSent = item.id;
+    return item.response;
   }
 
   #finish(): void {
     this.closed = true;
-    this.onClose(this);
+    this.onClose(this, this.#error);
     this.#releaseProducer();
     const waiting = this.#waiting;
     if (!waiting) return;

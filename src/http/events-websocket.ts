@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { jsonOf, requestFromQuery, WATCH_METHOD as WATCH, type WatchResponse } from "../events/wire.js";
 import { newCallContext } from "../rpc/call-context.js";
-import { shuttingDown, toErrorAnswer } from "../rpc/errors.js";
+import { clientCancelled, shuttingDown, toErrorAnswer } from "../rpc/errors.js";
 import { isStream, type Next } from "../rpc/pipeline.js";
 import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -54,13 +54,18 @@ function send(ws: WebSocket, text: string): Promise<void> | undefined {
 /** Streams one watch to one socket and closes it with a code and reason, whatever ends it. */
 async function serve(deps: EventsWebSocketDeps, ws: WebSocket, req: IncomingMessage): Promise<void> {
   const closed = new AbortController();
-  ws.once("close", () => closed.abort());
+  // The socket closing is the client leaving, as a cancelled RPC is (the watch ends CANCELLED).
+  ws.once("close", () => closed.abort(clientCancelled()));
   const header = (name: string) => {
     if (name === "authorization") return authorizationOf(req);
     const v = req.headers[name];
     return Array.isArray(v) ? v[0] : v;
   };
-  const source = { header, signals: () => [closed.signal, deps.signals.shutdown] };
+  const source = {
+    header,
+    signals: () => [closed.signal, deps.signals.shutdown],
+    transport: "websocket" as const,
+  };
   const ctx = newCallContext({ method: WATCH, source, logger: deps.logger });
   try {
     const request = requestFromQuery(new URL(req.url ?? "/", "http://localhost").searchParams);

@@ -3,7 +3,7 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
 import type { Caller } from "../domain/callers.js";
 import type { Logger } from "../telemetry/logger.js";
-import type { CallContext } from "./context.js";
+import type { CallContext, CallTransport } from "./context.js";
 import { clientCancelled, deadlineExceeded } from "./errors.js";
 
 /** What a transport exposes of one call. */
@@ -12,6 +12,8 @@ export interface CallSource {
   header(name: string): string | undefined;
   /** The signals that end the call; read only when a handler asks for `signal`. */
   signals(): AbortSignal[];
+  /** The events WebSocket says so; any other source is an RPC transport. */
+  readonly transport?: CallTransport;
 }
 
 export interface CallContextInit {
@@ -49,6 +51,10 @@ class LazyCallContext implements CallContext {
 
   get deadline(): Date | undefined {
     return this.init.deadline;
+  }
+
+  get transport(): CallTransport {
+    return this.init.source.transport ?? "grpc";
   }
 
   get signal(): AbortSignal {

@@ -2,6 +2,9 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import type { Caller } from "../domain/callers.js";
 import type { Logger } from "../telemetry/logger.js";
 
+/** How the call came in: an RPC transport (gRPC, Connect, gRPC-Web), or the events WebSocket. */
+export type CallTransport = "grpc" | "websocket";
+
 /**
  * What a handler knows about the call besides the request, identical on both transports.
  * Handlers read the caller from here, never from headers.
@@ -21,6 +24,8 @@ export interface CallContext {
    * `SET LOCAL statement_timeout` in the unit of work, so PostgreSQL itself cancels the query.
    */
   readonly deadline?: Date;
+  /** For metrics only: handlers behave alike on every transport. */
+  readonly transport?: CallTransport;
   /** Reads a request header (gRPC metadata or HTTP header), lower-case name. */
   header(name: string): string | undefined;
   /** Set by the authentication interceptor before any handler runs. */

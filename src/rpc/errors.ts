@@ -21,6 +21,7 @@ const STATUS: Record<DomainErrorCode, Code> = {
   AUTHORIZATION_REQUIRED: Code.FailedPrecondition,
   INSUFFICIENT_SCOPE: Code.FailedPrecondition,
   RATE_LIMITED: Code.ResourceExhausted,
+  WATCHER_TOO_SLOW: Code.ResourceExhausted,
   UNAUTHENTICATED: Code.Unauthenticated,
   PERMISSION_DENIED: Code.PermissionDenied,
   NOT_IMPLEMENTED: Code.Unimplemented,

@@ -5,6 +5,7 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
+import { createEventMetrics, type EventMetrics } from "./event-metrics.js";
 
 /** RPC metrics; labels are method names and stable reasons only, never user data. */
 export interface RpcMetrics {
@@ -87,7 +88,12 @@ export interface RefusedMetrics {
 }
 
 /** A registry per app instance (no global default registry), with process metrics. */
-export function createMetrics(): { registry: Registry; rpc: RpcMetrics; refused: RefusedMetrics } {
+export function createMetrics(): {
+  registry: Registry;
+  rpc: RpcMetrics;
+  refused: RefusedMetrics;
+  events: EventMetrics;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "lark_auth_" });
   const rpc = new RpcHistogram();
@@ -99,5 +105,5 @@ export function createMetrics(): { registry: Registry; rpc: RpcMetrics; refused:
     registers: [registry],
   });
   const refused: RefusedMetrics = { refused: (transport, reason) => counter.inc({ transport, reason }) };
-  return { registry, rpc, refused };
+  return { registry, rpc, refused, events: createEventMetrics(registry) };
 }

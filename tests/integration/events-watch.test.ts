@@ -157,7 +157,7 @@ describe("WatchAuthEvents on one replica", () => {
     expect(bad.code).toBe(Code.InvalidArgument);
   });
 
-  it("ends a watcher that falls behind with RESOURCE_EXHAUSTED; it resumes with no gap or duplicate", async () => {
+  it("ends a watcher that falls behind with RESOURCE_EXHAUSTED WATCHER_TOO_SLOW; it resumes with no gap or duplicate", async () => {
     const slow = await startReplica(t.db, { maxBuffered: 8 });
     try {
       const client = slow.client();
@@ -197,6 +197,7 @@ describe("WatchAuthEvents on one replica", () => {
         })(),
       );
       expect(err.code).toBe(Code.ResourceExhausted);
+      expect(reasonOf(err)).toBe("WATCHER_TOO_SLOW");
       expect(got.length).toBeLessThan(written.length);
       const resumed = record(client, { appId: TEST_APP_ID, afterEventId: got.at(-1) });
       await resumed.waitFor(written.length - got.length);

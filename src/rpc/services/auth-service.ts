@@ -23,10 +23,12 @@ import type {
   StartAuthorizationInput,
   StartAuthorizationResult,
 } from "../../domain/sessions/start-authorization.js";
-import type { EventHub } from "../../events/hub.js";
+import type { EventHub, WatchObserver } from "../../events/hub.js";
 import { watchAuthEvents } from "../../events/watch.js";
+import type { EventMetrics } from "../../telemetry/event-metrics.js";
 import { descriptionStyleFromPb, sessionToPb, statesFromPb, userRefFromPb } from "../../wire/codec.js";
 import { type CallContext, callerOf } from "../context.js";
+import { errorReason } from "../errors.js";
 import type { ServiceImpl } from "../pipeline.js";
 
 /** What the AuthService handlers need; built in app.ts. */
@@ -36,6 +38,8 @@ export interface AuthServiceDeps {
   /** The authorization flow's use cases (src/flow/). */
   readonly flow: AuthFlowCalls;
   readonly events: EventHub;
+  /** Open and ended watchers by transport (lark_auth_event_watchers*). */
+  readonly eventMetrics?: Pick<EventMetrics, "watcherOpened">;
 }
 
 /** The flow's use cases as the handlers call them. */
@@ -61,6 +65,22 @@ function startInput(req: StartAuthorizationRequest): StartAuthorizationInput {
 }
 
 /** AuthService: decode, call the domain, encode. Nothing else lives here. */
+/**
+ * Counts the watch while it is open, then why it ended: the error it failed with, else what
+ * aborted its call (CANCELLED, SHUTTING_DOWN, DEADLINE_EXCEEDED), else OK.
+ */
+function observeWatch(deps: AuthServiceDeps, ctx: CallContext): WatchObserver | undefined {
+  const metrics = deps.eventMetrics;
+  if (!metrics) return undefined;
+  return () => {
+    const ended = metrics.watcherOpened(ctx.transport ?? "grpc");
+    return (err) => {
+      if (err) ended(errorReason(err));
+      else ended(ctx.signal.aborted ? errorReason(ctx.signal.reason) : "OK");
+    };
+  };
+}
+
 export function createAuthServiceHandlers(deps: AuthServiceDeps): ServiceImpl<typeof AuthService> {
   const { flow } = deps;
   return {
@@ -93,7 +113,7 @@ export function createAuthServiceHandlers(deps: AuthServiceDeps): ServiceImpl<ty
       });
     },
     watchAuthEvents(req: WatchAuthEventsRequest, ctx: CallContext) {
-      return watchAuthEvents(deps.events, callerOf(ctx), req, ctx.signal);
+      return watchAuthEvents(deps.events, callerOf(ctx), req, ctx.signal, observeWatch(deps, ctx));
     },
   };
 }
