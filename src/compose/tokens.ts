@@ -28,6 +28,8 @@ export interface TokenOverrides {
   readonly afterRefreshAnswer?: (claim: RefreshClaim) => Promise<void> | void;
   /** Run the background refresher (default true). */
   readonly grantRefresher?: boolean;
+  /** Grants the in-process cache holds (default 50,000); 0 turns it off (the cold-read benchmark). */
+  readonly grantCacheEntries?: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function createGrants(p: {
   const audit = createTokenAuditWriter(db, {
     onError: (err, dropped) => logger.error({ err, dropped }, "token audit write failed"),
   });
-  const cache = createGrantCache({ store, changes });
+  const cache = createGrantCache({ store, changes, maxEntries: overrides.grantCacheEntries });
   const policy = { threshold: p.config.options.tokenRefreshThreshold };
   const tokens = createTokenUseCases({ store, changes, lark, clock, cache, refresher, policy, audit });
   const job = createGrantRefresherJob({
