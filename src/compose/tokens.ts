@@ -30,6 +30,8 @@ export interface TokenOverrides {
   readonly afterRefreshAnswer?: (claim: RefreshClaim) => Promise<void> | void;
   /** Run the background refresher (default true). */
   readonly grantRefresher?: boolean;
+  /** Grants the in-process cache holds (default 50,000); 0 turns it off (the cold-read benchmark). */
+  readonly grantCacheEntries?: number;
 }
 
 /**
@@ -75,7 +77,9 @@ export async function createGrants(p: {
   const audit = createTokenAuditWriter(db, {
     onError: (err, dropped) => logger.error({ err, dropped }, "token audit write failed"),
   });
-  const cache = observe.cache(createGrantCache({ store: observe.store(store), changes }));
+  const cache = observe.cache(
+    createGrantCache({ store: observe.store(store), changes, maxEntries: overrides.grantCacheEntries }),
+  );
   const policy = { threshold: p.config.options.tokenRefreshThreshold };
   const tokens = createTokenUseCases({ store, changes, lark, clock, cache, refresher, policy, audit });
   const job = createGrantRefresherJob({

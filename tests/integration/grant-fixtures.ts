@@ -172,13 +172,9 @@ export interface ServiceUnderTest {
   close(): Promise<void>;
 }
 
-/** The real service for `world`'s app on `db` (its URL given on PostgreSQL, for LISTEN). */
-export async function startService(
-  world: LarkWorld,
-  db: Database,
-  overrides: Omit<AppOverrides, "db" | "logger"> = {},
-): Promise<ServiceUnderTest> {
-  const config = parseConfig({
+/** The service's config for `world`'s app: ephemeral loopback ports, CALLER_KEY with every permission. */
+export function serviceConfig(world: LarkWorld, env: Record<string, string> = {}) {
+  return parseConfig({
     LARK_AUTH_GRPC_PORT: "0",
     LARK_AUTH_HTTP_PORT: "0",
     LARK_AUTH_BIND_HOST: "127.0.0.1",
@@ -189,7 +185,17 @@ export async function startService(
     LARK_AUTH_CALLER_KEYS: `tokens=${hashCallerKey(CALLER_KEY)}`,
     LARK_AUTH_ENCRYPTION_KEYS: `test=${ENCRYPTION_KEY.toString("base64")}`,
     LARK_AUTH_SHUTDOWN_GRACE_MS: "1000",
+    ...env,
   });
+}
+
+/** The real service for `world`'s app on `db` (its URL given on PostgreSQL, for LISTEN). */
+export async function startService(
+  world: LarkWorld,
+  db: Database,
+  overrides: Omit<AppOverrides, "db" | "logger"> = {},
+): Promise<ServiceUnderTest> {
+  const config = serviceConfig(world);
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {

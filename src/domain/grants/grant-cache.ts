@@ -23,6 +23,7 @@ const rowOf = (appId: string, openId: string) => `${appId}\u0000${openId}`;
 export function createGrantCache(deps: {
   store: Pick<GrantStore, "find">;
   changes: GrantChanges;
+  /** Entries kept before the cache starts over (default 50,000); 0 turns caching off. */
   maxEntries?: number;
 }): GrantCache {
   const maxEntries = deps.maxEntries ?? 50_000;
@@ -55,6 +56,7 @@ export function createGrantCache(deps: {
 
   return {
     async get(appId, user) {
+      if (maxEntries === 0) return deps.store.find(appId, user);
       const key = keyOf(appId, user);
       const live = deps.changes.live();
       if (live) {
