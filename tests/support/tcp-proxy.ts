@@ -45,12 +45,13 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("no TCP address");
+  const cut = () => {
+    for (const socket of open) socket.resetAndDestroy();
+  };
   return {
     url: `http://127.0.0.1:${address.port}`,
     accepted: () => accepted,
-    cut() {
-      for (const socket of open) socket.resetAndDestroy();
-    },
+    cut,
     refuse(on) {
       refusing = on;
     },
@@ -58,7 +59,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       refuseNext = n;
     },
     close() {
-      this.cut();
+      cut();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
