@@ -17,9 +17,18 @@ export class LarkAuthError extends ConnectError {
   /** RetryInfo.retry_delay in milliseconds, when the service said when to retry. */
   readonly retryDelayMs: number | undefined;
 
+  /**
+   * ConnectError answers `instanceof` by shape (any ConnectError-like value would pass); these errors
+   * answer by prototype, so `err instanceof AuthorizationRequiredError` means exactly that.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   constructor(cause: ConnectError) {
     super(cause.rawMessage, cause.code, cause.metadata, undefined, cause);
-    this.name = new.target.name;
+    // name stays "ConnectError": connect's runtime recognizes its errors by that name, and would
+    // otherwise wrap this one into an UNKNOWN error on its way out of the client.
     this.details = cause.details;
     const info = cause.findDetails(ErrorInfoSchema).find((d) => d.domain === ERROR_DOMAIN);
     this.reason = info?.reason ?? "";

@@ -34,15 +34,18 @@ function isSafe(method: string, message: unknown): boolean {
 }
 
 /**
- * UNAVAILABLE (the service restarting, a refresh in progress elsewhere, Lark unreachable) is worth
- * another try; RESOURCE_EXHAUSTED only when the service said when (RetryInfo). Everything else
- * would answer the same again.
+ * Worth another try: UNAVAILABLE (the service restarting, a refresh in progress elsewhere, Lark
+ * unreachable), a connection reset (ABORTED, or CANCELLED when the caller did not cancel: that is
+ * how a reset HTTP/2 stream or socket surfaces), and RESOURCE_EXHAUSTED only when the service said
+ * when (RetryInfo). Everything else would answer the same again.
  */
+const TRANSIENT = new Set([Code.Unavailable, Code.Aborted, Code.Canceled]);
+
 function retryDelay(err: unknown, attempt: number, opts: Required<RetryOptions>): number | undefined {
   if (!(err instanceof ConnectError)) return undefined;
-  const typed = err instanceof LarkAuthError ? err : new LarkAuthError(err);
+  const typed = new LarkAuthError(err);
   if (typed.code === Code.ResourceExhausted && typed.retryDelayMs === undefined) return undefined;
-  if (typed.code !== Code.Unavailable && typed.code !== Code.ResourceExhausted) return undefined;
+  if (!TRANSIENT.has(typed.code) && typed.code !== Code.ResourceExhausted) return undefined;
   const backoff = opts.initialBackoffMs * 2 ** attempt * (0.5 + Math.random() / 2);
   return Math.min(opts.maxBackoffMs, Math.max(backoff, typed.retryDelayMs ?? 0));
 }

@@ -1,3 +1,4 @@
+import { Agent } from "node:http";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { toLarkAuthError } from "./errors.js";
@@ -53,7 +54,14 @@ export function createTransport(options: ConnectionOptions): Transport {
   ];
   const base =
     options.transport === "connect"
-      ? createConnectTransport({ baseUrl: options.baseUrl, httpVersion: "1.1", interceptors })
+      ? createConnectTransport({
+          baseUrl: options.baseUrl,
+          httpVersion: "1.1",
+          interceptors,
+          // A keep-alive pool of its own, like the gRPC transport's own HTTP/2 session: a client's
+          // connections are never shared with unrelated code through Node's global agent.
+          nodeOptions: { agent: new Agent({ keepAlive: true }) },
+        })
       : createGrpcTransport({ baseUrl: options.baseUrl, interceptors });
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
