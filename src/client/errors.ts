@@ -22,6 +22,7 @@ export class LarkAuthError extends ConnectError {
    * answer by prototype, so `err instanceof AuthorizationRequiredError` means exactly that.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass tested against, not always LarkAuthError
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
