@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
 
   const rows: string[] = [];
+  const timelines: string[] = [];
   const ratios: number[] = [];
   const seqP50: number[] = [];
   const seqP99: number[] = [];
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
       const ratio = lastCardMs / min;
       ratios.push(ratio);
       const resent = emulator.messageCreates() - SESSIONS;
+      timelines.push(`| ${round} | ${perSecond(emulator.cardTimes(users), burst.startWallMs).join(" ")} |`);
       const seq = await load(emulator.createUsers(SEQUENTIAL, "S"), "sequential");
       seqP50.push(percentile(seq.latencies, 50));
       seqP99.push(percentile(seq.latencies, 99));
@@ -172,6 +174,12 @@ async function main(): Promise<void> {
     "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
+    "Cards created per second since the first StartAuthorization (where the time goes):",
+    "",
+    "| round | cards in second 1, 2, 3, ... |",
+    "|---|---|",
+    ...timelines,
+    "",
     `Median ratio: **${median(ratios).toFixed(2)}×** (goal ≤ 1.25×, zero rate-limit answers).`,
     "",
     `StartAuthorization one call at a time (${SEQUENTIAL} calls per round, no limit binds), median over rounds: p50 **${median(seqP50).toFixed(1)} ms**, p99 **${median(seqP99).toFixed(1)} ms**.`,
@@ -179,6 +187,17 @@ async function main(): Promise<void> {
   ].join("\n");
   writeFileSync(new URL(`results/${RESULT_NAME}.md`, import.meta.url), report);
   console.log(report);
+}
+
+/** How many of `times` fall in each whole second after `t0`. */
+function perSecond(times: readonly number[], t0: number): number[] {
+  const counts: number[] = [];
+  for (const t of times) {
+    const s = Math.max(0, Math.floor((t - t0) / 1000));
+    while (counts.length <= s) counts.push(0);
+    counts[s] = (counts[s] ?? 0) + 1;
+  }
+  return counts;
 }
 
 function runLoad(inputFile: string): Promise<LoadOutput> {

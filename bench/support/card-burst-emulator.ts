@@ -11,6 +11,8 @@ export interface LarkEmulatorHandle {
   createUsers(n: number, prefix: string): string[];
   /** Resolves with the latest card creation time (ms since the epoch) once every user has one. */
   lastCardTime(openIds: readonly string[], timeoutMs: number): Promise<number>;
+  /** When each user's first card was created (ms since the epoch), for those that have one. */
+  cardTimes(openIds: readonly string[]): number[];
   /** Message creates the emulator saw so far (more than the cards: a re-send after a rate-limit answer). */
   messageCreates(): number;
   close(): Promise<void>;
@@ -56,6 +58,11 @@ export async function startBenchEmulator(
         await sleep(200);
       }
     },
+    cardTimes: (openIds) =>
+      openIds.flatMap((id) => {
+        const first = emulator.messagesOf(id)[0];
+        return first ? [Number(first.create_time)] : [];
+      }),
     messageCreates: () =>
       emulator
         .calls({ appId })

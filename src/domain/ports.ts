@@ -69,6 +69,15 @@ export type LarkDevicePoll =
   | { readonly status: "denied" }
   | { readonly status: "expired" };
 
+/** A card Lark took. */
+export interface SentCard {
+  readonly messageId: string;
+  /** The one-to-one chat it landed in. */
+  readonly chatId?: string;
+  /** When Lark created the message, by Lark's clock (its `create_time`), when the answer says. */
+  readonly createTime?: Date;
+}
+
 /**
  * Everything the domain asks of Lark, per configured app. Every method rejects with a `LarkError`
  * (domain/lark-error.ts) whose `kind` says whether retrying can help; an unknown `appId` is a
@@ -76,12 +85,7 @@ export type LarkDevicePoll =
  */
 export interface LarkGateway {
   /** Sends `card` to the user; `uuid` makes a retried send deliver at most once (Lark: 1 hour). */
-  sendCard(
-    appId: string,
-    to: UserRef,
-    card: LarkCard,
-    uuid?: string,
-  ): Promise<{ messageId: string; chatId?: string }>;
+  sendCard(appId: string, to: UserRef, card: LarkCard, uuid?: string): Promise<SentCard>;
   updateCard(appId: string, messageId: string, card: LarkCard): Promise<void>;
   /** The URL of Lark's consent page; always asks for `offline_access`, PKCE S256. No I/O. */
   buildAuthorizeUrl(

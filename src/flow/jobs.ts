@@ -59,6 +59,10 @@ export interface FlowJobs {
  * Builds the dispatcher, sweeper and device poller under one runner (not started). One set of
  * limiters per process: each counts this replica's calls against its share of Lark's limits.
  */
+/**
+ * The jobs' stores use the background lane (its own pool): a burst of StartAuthorization calls
+ * fills the main pool, and card delivery must go on meanwhile, not queue behind all of them.
+ */
 export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
   const { db, sealer, gateway, clock, logger, options } = deps;
   const tuning = deps.tuning ?? {};
@@ -71,7 +75,7 @@ export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
     ],
   });
   const dispatcher = createCardDispatcher({
-    store: createCardWorkStore(db, sealer),
+    store: createCardWorkStore(db.background, sealer),
     gateway,
     limiters,
     ...deps.cards,
@@ -86,7 +90,7 @@ export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
   const finish: FinishDeps = { ...deps.finish, cards: dispatcher };
   const sweeper = createSessionSweeper({
     expire: async (limit) => (await expireDueSessions(finish, limit)).length,
-    retention: createRetentionStore(db),
+    retention: createRetentionStore(db.background),
     clock,
     logger,
     options: {
@@ -95,7 +99,7 @@ export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
     },
   });
   const poller = createDevicePoller({
-    store: createDeviceWorkStore(db, sealer),
+    store: createDeviceWorkStore(db.background, sealer),
     gateway,
     limiter: limiters.devicePoll,
     complete: async (id, outcome) => void (await recordDeviceOutcome(finish, id, outcome)),
@@ -104,7 +108,7 @@ export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
     options: { ...(tuning.devicePollTickMs && { tickMs: tuning.devicePollTickMs }) },
   });
   const events = createEventPruner({
-    prune: createRetentionStore(db).pruneEvents,
+    prune: createRetentionStore(db.background).pruneEvents,
     clock,
     logger,
     options: { retentionMs: options.eventRetentionHours * 3600 * 1000 },

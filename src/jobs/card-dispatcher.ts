@@ -1,4 +1,4 @@
-import type { Clock } from "../domain/ports.js";
+import type { Clock, SentCard } from "../domain/ports.js";
 import type { AuthSession } from "../domain/sessions/session.js";
 import {
   type BuildCard,
@@ -91,11 +91,16 @@ export function createCardDispatcher(deps: CardDispatcherDeps): CardDispatcher {
         signal,
       });
       const appDone = await deps.limiters.messages.admit(messageKey(session.appId, "create"), { signal });
-      // Counted until Lark answered: a send started in one second may arrive in the next.
-      const sent = await deps.gateway.sendCard(session.appId, session.user, card, session.id).finally(() => {
-        appDone();
-        userDone();
-      });
+      // Counted until Lark answered (a send started in one second may arrive in the next), or
+      // from the message's create_time when the answer has one: when Lark itself counted it.
+      let sent: SentCard | undefined;
+      try {
+        sent = await deps.gateway.sendCard(session.appId, session.user, card, session.id);
+      } finally {
+        const at = sent?.createTime?.getTime();
+        appDone(at);
+        userDone(at);
+      }
       await deps.store.markSent(session.id, sent, now());
     } catch (err) {
       await onFailure(work, stage, err, signal);

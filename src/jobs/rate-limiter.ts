@@ -28,8 +28,11 @@ export interface RateLimiter {
    * `windowMs` after the returned `done()` is called (when the answer arrived), so a request that
    * reached the server late is still counted in the server's window. (A call unanswered for longer
    * than a whole window has stopped counting by then; the gateway's time-out keeps calls shorter.)
+   * When the answer tells when the server took the call (`at`, e.g. a message's `create_time`), the
+   * grant counts from then instead: that is exactly the moment the server counted, so the slot is
+   * not held for the answer's way back (clamped to admission..answer, in case the clocks differ).
    */
-  admit(key: string, options?: AcquireOptions): Promise<() => void>;
+  admit(key: string, options?: AcquireOptions): Promise<(at?: number) => void>;
 }
 
 export interface RateLimiterOptions {
@@ -142,16 +145,17 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     async admit(key, opts = {}) {
       const grants = await enqueue(key, opts);
-      return () => {
-        const end = clock.now();
+      return (at) => {
+        const answered = clock.now();
         const state = keys.get(key);
         if (!state) return; // every grant of the key already expired
         // Re-filed at its new time, so each log stays ordered oldest first (expire and waitFor rely on it).
         state.logs.forEach((log, i) => {
           const grant = grants[i] as Grant;
-          const at = log.indexOf(grant);
-          if (at < 0 || grant.time >= end) return;
-          log.splice(at, 1);
+          const end = at === undefined ? answered : Math.min(Math.max(at, grant.time), answered);
+          const index = log.indexOf(grant);
+          if (index < 0 || grant.time >= end) return;
+          log.splice(index, 1);
           grant.time = end;
           let to = log.length;
           while (to > 0 && (log[to - 1] as Grant).time > end) to--;
@@ -182,9 +186,9 @@ export function createShareLimiter(parent: RateLimiter, share: RateLimiterOption
         ownDone();
         throw err;
       });
-      return () => {
-        ownDone();
-        parentDone();
+      return (at) => {
+        ownDone(at);
+        parentDone(at);
       };
     },
   };

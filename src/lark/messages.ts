@@ -1,4 +1,4 @@
-import type { LarkCard } from "../domain/ports.js";
+import type { LarkCard, SentCard } from "../domain/ports.js";
 import type { UserRef } from "../domain/users.js";
 import type { LarkApp } from "./clients.js";
 import { callLark, ensureOk, larkAnswerError } from "./errors.js";
@@ -11,7 +11,7 @@ export async function sendCard(
   to: UserRef,
   card: LarkCard,
   uuid?: string,
-): Promise<{ messageId: string; chatId?: string }> {
+): Promise<SentCard> {
   if (uuid !== undefined && uuid.length > MAX_UUID)
     throw larkAnswerError("send card", { code: 230001, msg: `uuid longer than ${MAX_UUID}` });
   const body = await callLark("send card", () =>
@@ -29,7 +29,18 @@ export async function sendCard(
   const messageId = data?.message_id;
   if (!messageId) throw larkAnswerError("send card", { code: 0, msg: "answer without message_id" }, 200);
   // The one-to-one chat the card landed in: who may act on it when the session names no open_id.
-  return data?.chat_id ? { messageId, chatId: data.chat_id } : { messageId };
+  const createTime = millis(data?.create_time);
+  return {
+    messageId,
+    ...(data?.chat_id ? { chatId: data.chat_id } : {}),
+    ...(createTime ? { createTime } : {}),
+  };
+}
+
+/** Lark's `create_time`: epoch milliseconds as a string; anything else is ignored. */
+function millis(value: string | undefined): Date | undefined {
+  if (!value || !/^\d{12,14}$/.test(value)) return undefined;
+  return new Date(Number(value));
 }
 
 /** Replaces the whole card; Lark requires the message to be an interactive card sent by this app. */

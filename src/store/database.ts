@@ -14,6 +14,12 @@ export interface DatabaseOptions {
   readonly migrate?: boolean;
   /** Maximum connections in the driver's pool (default 10 on PostgreSQL, 4 embedded; at least 2). */
   readonly poolSize?: number;
+  /**
+   * Connections of the background jobs' own pool (default 2; 0 shares the main pool). Jobs (card
+   * delivery, device polls, sweeps) then never queue behind a flood of requests for a connection, and
+   * a busy job never takes a request's.
+   */
+  readonly backgroundPoolSize?: number;
   /** Receives MikroORM's and the migrator's log lines. */
   readonly logger?: (msg: string) => void;
 }
@@ -34,6 +40,11 @@ export interface Database {
    * fork (a store built on this Database, `ping`) from inside it deadlocks.
    */
   em(): EntityManager;
+  /**
+   * The same database for background jobs: `em()` forks from the jobs' own small pool
+   * (`backgroundPoolSize`). Everything else is this Database's. Build jobs' stores on it.
+   */
+  readonly background: Database;
   /** True when a trivial query succeeds within `timeoutMs` (default 2000); never throws. */
   ping(timeoutMs?: number): Promise<boolean>;
   /** How many migrations in `migrations/` the database has not applied yet. */
@@ -52,6 +63,7 @@ export interface Database {
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_BACKGROUND_POOL_SIZE = 2;
 /**
  * Embedded statements run one at a time whatever the pool size, so more connections only add
  * queueing. Four lets a transaction hold one connection while other units of work still get
@@ -73,24 +85,49 @@ export async function openDatabase(opts: DatabaseOptions = {}): Promise<Database
     2,
     opts.poolSize ?? (mode === "embedded" ? DEFAULT_EMBEDDED_POOL_SIZE : DEFAULT_POOL_SIZE),
   );
-  const embedded = opts.url === undefined ? await startEmbeddedPostgres(opts.dataDir, poolSize) : undefined;
+  const backgroundPoolSize = Math.max(0, opts.backgroundPoolSize ?? DEFAULT_BACKGROUND_POOL_SIZE);
+  const embedded =
+    opts.url === undefined
+      ? await startEmbeddedPostgres(opts.dataDir, poolSize + backgroundPoolSize)
+      : undefined;
   const url = opts.url ?? (embedded as EmbeddedPostgres).url;
   const socketDir = embedded?.connection.host;
-  let pool: PgPool | undefined;
-  const onPool = (p: unknown) => {
-    pool = p as PgPool;
-  };
-  let orm: MikroORM | undefined;
+  const main = lane();
+  const background = backgroundPoolSize > 0 ? lane() : main;
   try {
-    orm = await MikroORM.init(ormOptions({ url, poolSize, logger: opts.logger, socketDir, onPool }));
-    if (opts.migrate !== false) await migrateLatest(orm, mode);
+    main.orm = await MikroORM.init(
+      ormOptions({ url, poolSize, logger: opts.logger, socketDir, onPool: main.onPool }),
+    );
+    if (opts.migrate !== false) await migrateLatest(main.orm, mode);
+    if (background !== main)
+      background.orm = await MikroORM.init(
+        ormOptions({ url, poolSize: backgroundPoolSize, socketDir, onPool: background.onPool }),
+      );
   } catch (err) {
-    await orm?.close(true);
+    await Promise.all([main.orm?.close(true), background.orm?.close(true)]);
     await embedded?.close();
     throw err;
   }
-  const handle: Handle = { orm, mode, url, embedded, pool: () => pool };
-  return createHandle(handle);
+  const opened = (l: Lane): OpenLane => ({ orm: l.orm as MikroORM, pool: () => l.pool });
+  const lanes: Handle["lanes"] =
+    background === main ? [opened(main)] : [opened(main), opened(background)];
+  return createHandle({ mode, url, embedded, lanes });
+}
+
+/** One ORM instance and its pool, filled in as it opens. */
+interface Lane {
+  orm?: MikroORM;
+  pool?: PgPool;
+  readonly onPool: (pool: unknown) => void;
+}
+
+function lane(): Lane {
+  const l: Lane = {
+    onPool: (p) => {
+      l.pool = p as PgPool;
+    },
+  };
+  return l;
 }
 
 /**
@@ -126,14 +163,19 @@ async function ping(orm: MikroORM, timeoutMs: number): Promise<boolean> {
   }
 }
 
+/** An opened ORM instance and the driver's pool, once MikroORM created it. */
+interface OpenLane {
+  readonly orm: MikroORM;
+  pool(): PgPool | undefined;
+}
+
 /** What an open database is made of. */
 interface Handle {
-  readonly orm: MikroORM;
   readonly mode: Database["mode"];
   readonly url: string;
   readonly embedded: EmbeddedPostgres | undefined;
-  /** The driver's pool, once MikroORM created it. */
-  pool(): PgPool | undefined;
+  /** The main lane first (migrations, requests), then the background jobs' lane if it has its own. */
+  readonly lanes: readonly [OpenLane, ...OpenLane[]];
 }
 
 /**
@@ -144,24 +186,33 @@ interface Handle {
  */
 async function closeWithin(h: Handle, timeoutMs: number): Promise<void> {
   const start = Date.now();
-  const ormClosed = h.orm.close(true);
-  const pool = h.pool();
-  if (!(await withDeadline(ormClosed, start + timeoutMs / 2)) && pool !== undefined) {
-    const cutBy = start + (timeoutMs * 3) / 4;
-    await disconnectPool(pool, h.mode === "postgres", cutBy);
-    await withDeadline(ormClosed, cutBy);
-  }
+  await Promise.all(h.lanes.map((l) => closeLane(l, h.mode, start, timeoutMs)));
   await h.embedded?.close(start + timeoutMs);
 }
 
+async function closeLane(l: OpenLane, mode: Database["mode"], start: number, timeoutMs: number) {
+  const ormClosed = l.orm.close(true);
+  const pool = l.pool();
+  if (!(await withDeadline(ormClosed, start + timeoutMs / 2)) && pool !== undefined) {
+    const cutBy = start + (timeoutMs * 3) / 4;
+    await disconnectPool(pool, mode === "postgres", cutBy);
+    await withDeadline(ormClosed, cutBy);
+  }
+}
+
 function createHandle(h: Handle): Database {
-  const { orm, mode, url } = h;
+  const { mode, url } = h;
+  const [main, background = main] = h.lanes;
+  const orm = main.orm;
   let closing: Promise<void> | undefined;
-  return {
+  const view = (em: () => EntityManager): Database => ({
     orm,
     mode,
     url,
-    em: () => orm.em.fork(),
+    em,
+    get background() {
+      return jobs;
+    },
     ping: (timeoutMs = 2000) => ping(orm, timeoutMs),
     async migrationsPending() {
       return (await orm.migrator.getPending()).length;
@@ -171,5 +222,8 @@ function createHandle(h: Handle): Database {
       closing ??= closeWithin(h, timeoutMs);
       return closing;
     },
-  };
+  });
+  const db = view(() => orm.em.fork());
+  const jobs = background === main ? db : view(() => background.orm.em.fork());
+  return db;
 }

@@ -134,6 +134,9 @@ describe("cards", () => {
     );
     const byEmail = await gateway.sendCard(app.app_id, { kind: "email", value: user.email }, card("two"));
     expect(byOpenId.messageId).toMatch(/^om_/);
+    // Lark's create_time (epoch ms): the dispatcher's limiter counts the send from it.
+    const created = byOpenId.createTime?.getTime() ?? 0;
+    expect(Math.abs(created - Date.now())).toBeLessThan(60_000);
     await gateway.updateCard(app.app_id, byOpenId.messageId, card("one, updated"));
     const messages = emulator.messagesOf(user.open_id);
     expect(messages.map((m) => m.message_id)).toEqual([byOpenId.messageId, byEmail.messageId]);

@@ -50,6 +50,23 @@ describe("rate limiter", () => {
     expect(granted).toEqual([1000, 1900]);
   });
 
+  it("counts an answered call from when the server says it took it, never outside admission..answer", async () => {
+    const clock = new FakeClock();
+    const limiter = createRateLimiter({ windows: [{ limit: 3, windowMs: 1000 }], clock });
+    const t0 = clock.now();
+    const told = await limiter.admit("app");
+    const early = await limiter.admit("app");
+    const late = await limiter.admit("app");
+    const granted: number[] = [];
+    for (let i = 0; i < 3; i++) void limiter.admit("app").then(() => granted.push(clock.now() - t0));
+    await clock.advance(600);
+    told(t0 + 100); // the server took it 100 ms after admission: counts until 1100 ms
+    early(t0 - 5000); // a server clock behind ours: never before admission, so until 1000 ms
+    late(t0 + 9000); // a server clock ahead: never after the answer, so until 1600 ms
+    await clock.advance(2000);
+    expect(granted).toEqual([1000, 1100, 1600]);
+  });
+
   it("serves waiters in arrival order", async () => {
     const clock = new FakeClock();
     const limiter = createRateLimiter({ windows: WINDOWS, clock });
