@@ -6,12 +6,7 @@ import { callLark, ensureOk, larkAnswerError } from "./errors.js";
 /** Lark's documented limit on `uuid`; a longer one would be refused with 230001. */
 const MAX_UUID = 50;
 
-export async function sendCard(
-  app: LarkApp,
-  to: UserRef,
-  card: LarkCard,
-  uuid?: string,
-): Promise<SentCard> {
+export async function sendCard(app: LarkApp, to: UserRef, card: LarkCard, uuid?: string): Promise<SentCard> {
   if (uuid !== undefined && uuid.length > MAX_UUID)
     throw larkAnswerError("send card", { code: 230001, msg: `uuid longer than ${MAX_UUID}` });
   const body = await callLark("send card", () =>

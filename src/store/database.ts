@@ -109,8 +109,7 @@ export async function openDatabase(opts: DatabaseOptions = {}): Promise<Database
     throw err;
   }
   const opened = (l: Lane): OpenLane => ({ orm: l.orm as MikroORM, pool: () => l.pool });
-  const lanes: Handle["lanes"] =
-    background === main ? [opened(main)] : [opened(main), opened(background)];
+  const lanes: Handle["lanes"] = background === main ? [opened(main)] : [opened(main), opened(background)];
   return createHandle({ mode, url, embedded, lanes });
 }
 
