@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { DescFile, DescMethod } from "@bufbuild/protobuf";
 import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
+import { createGrantUpkeep, type UpkeepTuning } from "./compose/grant-upkeep.js";
 import { createPolicedGateway } from "./compose/lark.js";
 import { createGrants, type TokenOverrides } from "./compose/tokens.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
@@ -49,6 +50,8 @@ export interface AppOverrides extends TokenOverrides {
   readonly events?: EventHubOptions;
   /** Shorter job intervals, for tests. */
   readonly jobs?: JobTuning;
+  /** Re-authorization nudge and user-info sync timings, for tests. */
+  readonly upkeep?: UpkeepTuning;
 }
 
 /** A running service: its bound ports and one way to stop it. */
@@ -286,6 +289,17 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     });
     // Closed after the servers drain (calls in flight may still wake cards), before the database.
     parts.push({ what: "flow", close: () => flow.close() });
+    const upkeep = createGrantUpkeep({
+      config,
+      apps,
+      db,
+      logger,
+      start: flow.auth.start,
+      tokens: grants.tokens,
+      tuning: overrides.upkeep,
+    });
+    // Nudges start authorizations: stopped before the flow's dispatcher that sends their cards.
+    parts.push({ what: "grant upkeep", close: async (by) => void (await upkeep.stop(by - Date.now())) });
     const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow, metrics };
     const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts);
     parts.push({ what: "events websocket", close: async () => websocket.close() });
@@ -298,6 +312,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     const publicUrl = publicUrlOf(config, httpPort);
     sandbox?.setRedirectUrl(`${publicUrl}${OAUTH_CALLBACK_PATH}`);
     flow.start(publicUrl);
+    upkeep.start();
     if (callerKeys.length === 0)
       logger.warn(
         "no caller keys are configured: every RPC will be refused UNAUTHENTICATED (set LARK_AUTH_CALLER_KEYS or caller_keys in LARK_AUTH_CONFIG)",
