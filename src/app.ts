@@ -13,7 +13,7 @@ import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.
 import { createEventHub, type EventHub, type EventHubOptions } from "./events/hub.js";
 import { pgWakeups } from "./events/pg-wakeup.js";
 import { buildFlow, type Flow, publicUrlOf } from "./flow/index.js";
-import type { JobTuning } from "./flow/jobs.js";
+import { type JobTuning, processLimiters } from "./flow/jobs.js";
 import { createEventsWebSocket } from "./http/events-websocket.js";
 import { OAUTH_CALLBACK_PATH } from "./http/oauth-callback.js";
 import { createHttpServer } from "./http/server.js";
@@ -261,8 +261,10 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       pending: counts.pendingSessions,
       onError: onScrapeError,
     });
+    const limiters = processLimiters(config.options);
     const grants = await createGrants({
       config,
+      tokenLimiter: limiters.token,
       db,
       logger,
       lark: gateway,
@@ -282,6 +284,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       gateway,
       tuning: overrides.jobs,
       metrics: sessionMetrics,
+      limiters,
       afterCommit: (committed) => {
         if (committed.events > 0) events.notifyEventsCommitted();
         for (const grant of committed.grants) grants.changes.publish(grant);
