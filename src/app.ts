@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { DescFile, DescMethod } from "@bufbuild/protobuf";
 import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1/auth_service_pb.js";
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
+import { createGrantUpkeep, type UpkeepTuning } from "./compose/grant-upkeep.js";
 import { createPolicedGateway } from "./compose/lark.js";
 import { createGrants, type TokenOverrides } from "./compose/tokens.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
@@ -12,7 +13,7 @@ import { createPageTokens, type PageTokens } from "./domain/sessions/page-token.
 import { createEventHub, type EventHub, type EventHubOptions } from "./events/hub.js";
 import { pgWakeups } from "./events/pg-wakeup.js";
 import { buildFlow, type Flow, publicUrlOf } from "./flow/index.js";
-import type { JobTuning } from "./flow/jobs.js";
+import { type JobTuning, processLimiters } from "./flow/jobs.js";
 import { createEventsWebSocket } from "./http/events-websocket.js";
 import { OAUTH_CALLBACK_PATH } from "./http/oauth-callback.js";
 import { createHttpServer } from "./http/server.js";
@@ -49,6 +50,8 @@ export interface AppOverrides extends TokenOverrides {
   readonly events?: EventHubOptions;
   /** Shorter job intervals, for tests. */
   readonly jobs?: JobTuning;
+  /** Re-authorization nudge and user-info sync timings, for tests. */
+  readonly upkeep?: UpkeepTuning;
 }
 
 /** A running service: its bound ports and one way to stop it. */
@@ -258,8 +261,10 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       pending: counts.pendingSessions,
       onError: onScrapeError,
     });
+    const limiters = processLimiters(config.options);
     const grants = await createGrants({
       config,
+      tokenLimiter: limiters.token,
       db,
       logger,
       lark: gateway,
@@ -279,6 +284,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
       gateway,
       tuning: overrides.jobs,
       metrics: sessionMetrics,
+      limiters,
       afterCommit: (committed) => {
         if (committed.events > 0) events.notifyEventsCommitted();
         for (const grant of committed.grants) grants.changes.publish(grant);
@@ -286,6 +292,17 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     });
     // Closed after the servers drain (calls in flight may still wake cards), before the database.
     parts.push({ what: "flow", close: () => flow.close() });
+    const upkeep = createGrantUpkeep({
+      config,
+      apps,
+      db,
+      logger,
+      start: flow.auth.start,
+      tokens: grants.tokens,
+      tuning: overrides.upkeep,
+    });
+    // Nudges start authorizations: stopped before the flow's dispatcher that sends their cards.
+    parts.push({ what: "grant upkeep", close: async (by) => void (await upkeep.stop(by - Date.now())) });
     const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow, metrics };
     const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts);
     parts.push({ what: "events websocket", close: async () => websocket.close() });
@@ -298,6 +315,7 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     const publicUrl = publicUrlOf(config, httpPort);
     sandbox?.setRedirectUrl(`${publicUrl}${OAUTH_CALLBACK_PATH}`);
     flow.start(publicUrl);
+    upkeep.start();
     if (callerKeys.length === 0)
       logger.warn(
         "no caller keys are configured: every RPC will be refused UNAUTHENTICATED (set LARK_AUTH_CALLER_KEYS or caller_keys in LARK_AUTH_CONFIG)",

@@ -11,8 +11,7 @@ import {
 import { createTokenUseCases } from "../domain/grants/token-service.js";
 import type { LarkGateway } from "../domain/ports.js";
 import { createGrantRefresherJob } from "../jobs/grant-refresher.js";
-import { createLarkLimiters, LARK_LIMITS } from "../jobs/limits.js";
-import { createShareLimiter, scaleWindows } from "../jobs/rate-limiter.js";
+import { createShareLimiter, type RateLimiter, scaleWindows } from "../jobs/rate-limiter.js";
 import { createJobRunner } from "../jobs/runner.js";
 import type { Database } from "../store/database.js";
 import { createInProcessNotifier, createPgNotifier, type GrantNotifier } from "../store/grant-notifier.js";
@@ -46,6 +45,8 @@ export async function createGrants(p: {
   encryptionKeys: ServiceConfig["encryptionKeys"];
   overrides: TokenOverrides;
   metrics?: TokenMetrics;
+  /** The process's token-endpoint limiter (flow/jobs.ts processLimiters): exchanges and polls draw from it too. */
+  tokenLimiter: RateLimiter;
 }) {
   const { db, logger, overrides } = p;
   // LISTEN needs a connection of its own: MikroORM's pool hands connections back between queries.
@@ -85,9 +86,17 @@ export async function createGrants(p: {
   const job = createGrantRefresherJob({
     store,
     refresher,
-    // 80% of Lark's token-endpoint limits, drawn from the same budget as exchanges (benchmarks.md goal).
-    limiter: createShareLimiter(createLarkLimiters().token, {
-      windows: scaleWindows(LARK_LIMITS.perApp, 0.8),
+    // At most 80% of this replica's token-endpoint budget (headroom × Lark's limits), drawn from the
+    // same limiter as code exchanges and device polls, so a storm of refreshes never starves consents
+    // and replicas configured with headroom 0.9 / N stay below Lark's limits together.
+    limiter: createShareLimiter(p.tokenLimiter, {
+      windows: scaleWindows(
+        [
+          { limit: p.config.options.larkRateLimitPerSecond, windowMs: 1000 },
+          { limit: p.config.options.larkRateLimitPerMinute, windowMs: 60_000 },
+        ],
+        p.config.options.larkLimitHeadroom * 0.8,
+      ),
     }),
     policy,
     logger,

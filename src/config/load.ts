@@ -55,6 +55,7 @@ function resolveApps(env: Env, file: FileConfig | undefined, source: EnvSource, 
       domain: entry.domain,
       flow,
       ...(entry.card_template_id && { cardTemplateId: entry.card_template_id }),
+      ...(entry.reauthorization_nudge && { reauthorizationNudge: true }),
     });
   }
   if (env.LARK_APP_ID || env.LARK_APP_SECRET) {
@@ -179,6 +180,8 @@ function build(
       larkRateLimitPerSecond: options.lark_rate_limit_per_second,
       larkRateLimitPerMinute: options.lark_rate_limit_per_minute,
       devicePollShare: options.device_poll_share,
+      reauthorizationMarginMs: options.reauthorization_nudge_margin_hours * 3_600_000,
+      ...(options.user_info_sync_cron && { userInfoSyncCron: options.user_info_sync_cron }),
       larkCalls: {
         httpTimeoutMs: options.lark_http_timeout_ms,
         maxAttempts: options.lark_retry_max_attempts,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cronProblem } from "./cron.js";
 
 /** The permissions a caller key can hold per app (api-contract.md, "Caller authentication"). */
 export const PERMISSIONS = ["auth:start", "auth:read", "auth:watch", "token:read", "token:revoke"] as const;
@@ -153,6 +154,20 @@ export const optionsSchema = z
     lark_circuit_failure_threshold: z.number().int().min(1).max(1000).default(5),
     /** How long an open circuit fails the app's calls fast before one probe call, in milliseconds. */
     lark_circuit_cooldown_ms: z.number().int().min(100).max(3_600_000).default(30_000),
+    /**
+     * A grant whose refresh token expires within this many hours counts as needing re-authorization
+     * (event, and a card where the app nudges). Keep it below the background refresher's one day,
+     * so a refresh that can still extend the token gets its chance first.
+     */
+    reauthorization_nudge_margin_hours: z.number().int().min(1).max(720).default(12),
+    /**
+     * Re-fetch every grant's user info from Lark on this schedule (five-field cron, UTC, e.g.
+     * "0 3 * * *"); unset: never (the default).
+     */
+    user_info_sync_cron: z
+      .string()
+      .refine((v) => cronProblem(v) === undefined, { error: (i) => cronProblem(String(i.input)) })
+      .optional(),
   })
   .strict();
 
@@ -173,6 +188,11 @@ const appEntry = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a card template id (letters, digits, _ and -)")
       .optional(),
+    /**
+     * Re-authorization nudges: when a user's grant needs re-authorization (or its refresh token is about
+     * to expire and refreshing cannot extend it), send them a fresh authorization card, at most once a day.
+     */
+    reauthorization_nudge: z.boolean().default(false),
   })
   .strict();
 

@@ -13,6 +13,8 @@ export interface LarkAppConfig {
   readonly flow: "redirect" | "device";
   /** A Lark card template that replaces the built-in authorization card (config file only). */
   readonly cardTemplateId?: string;
+  /** Send a fresh authorization card when the user's grant needs re-authorization (config file only). */
+  readonly reauthorizationNudge?: boolean;
 }
 
 /** A caller key: who it is, the SHA-256 of the key, and what it may do per app (`*` = every app). */
@@ -76,6 +78,10 @@ export interface ServiceConfig {
     readonly larkRateLimitPerSecond: number;
     readonly larkRateLimitPerMinute: number;
     readonly devicePollShare: number;
+    /** A refresh token expiring within this counts as needing re-authorization (milliseconds). */
+    readonly reauthorizationMarginMs: number;
+    /** When to re-fetch every grant's user info (five-field cron, UTC); absent: never. */
+    readonly userInfoSyncCron?: string;
     /** The outbound call policy of every Lark call (time-out, retries, per-app circuit breaker). */
     readonly larkCalls: {
       readonly httpTimeoutMs: number;

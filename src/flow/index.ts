@@ -17,6 +17,7 @@ import {
 import { createAuthorizeRedirectRoute, OAUTH_AUTHORIZE_PREFIX } from "../http/authorize-redirect.js";
 import { createOAuthCallbackRoute, OAUTH_CALLBACK_PATH } from "../http/oauth-callback.js";
 import type { Route } from "../http/server.js";
+import type { LarkLimiters } from "../jobs/limits.js";
 import { createDeclineHandler } from "../lark/card-actions.js";
 import type { CardActionListener } from "../lark/card-listener.js";
 import { sessionCards } from "../lark/cards/session-cards.js";
@@ -59,6 +60,8 @@ export interface FlowDeps {
   readonly tuning?: JobTuning;
   /** Session counts and timings (telemetry/session-metrics.ts); spans need no wiring. */
   readonly metrics?: SessionMetrics;
+  /** The process's limiters (flow/jobs.ts processLimiters), shared with the token refresher. */
+  readonly limiters: LarkLimiters;
 }
 
 /**
@@ -109,6 +112,7 @@ export function buildFlow(deps: FlowDeps): Flow {
     finish,
     options: config.options,
     tuning: deps.tuning,
+    limiters: deps.limiters,
   });
   // Code exchanges share the token endpoint's limit with device polls: a crowd consenting at once
   // is paced below Lark's limit instead of being answered 429 ("something went wrong").

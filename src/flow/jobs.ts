@@ -44,6 +44,24 @@ export interface FlowJobsDeps {
     readonly devicePollShare: number;
   };
   readonly tuning?: JobTuning;
+  /** This process's share of Lark's limits (processLimiters), shared with the token refresher. */
+  readonly limiters: LarkLimiters;
+}
+
+/**
+ * One set of limiters per process, from the configured limits and headroom: each counts this
+ * replica's calls against its share of Lark's limits. Everything calling the token endpoint (code
+ * exchanges, device polls, the background refresher) draws from the one `token` limiter.
+ */
+export function processLimiters(options: FlowJobsDeps["options"]): LarkLimiters {
+  return createLarkLimiters({
+    headroom: options.larkLimitHeadroom,
+    deviceShare: options.devicePollShare,
+    perApp: [
+      { limit: options.larkRateLimitPerSecond, windowMs: 1000 },
+      { limit: options.larkRateLimitPerMinute, windowMs: 60_000 },
+    ],
+  });
 }
 
 /** The background work of the flow: the card dispatcher (the domain's CardQueue) and the runner. */
@@ -56,24 +74,14 @@ export interface FlowJobs {
 }
 
 /**
- * Builds the dispatcher, sweeper and device poller under one runner (not started). One set of
- * limiters per process: each counts this replica's calls against its share of Lark's limits.
- */
-/**
- * The jobs' stores use the background lane (its own pool): a burst of StartAuthorization calls
- * fills the main pool, and card delivery must go on meanwhile, not queue behind all of them.
+ * Builds the dispatcher, sweeper and device poller under one runner (not started). Their stores use
+ * the background lane (its own pool): a burst of StartAuthorization calls fills the main pool, and
+ * card delivery must go on meanwhile, not queue behind all of them.
  */
 export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
   const { db, sealer, gateway, clock, logger, options } = deps;
   const tuning = deps.tuning ?? {};
-  const limiters = createLarkLimiters({
-    headroom: options.larkLimitHeadroom,
-    deviceShare: options.devicePollShare,
-    perApp: [
-      { limit: options.larkRateLimitPerSecond, windowMs: 1000 },
-      { limit: options.larkRateLimitPerMinute, windowMs: 60_000 },
-    ],
-  });
+  const { limiters } = deps;
   const dispatcher = createCardDispatcher({
     store: createCardWorkStore(db.background, sealer),
     gateway,

@@ -1,5 +1,6 @@
 import type { RetentionStore } from "../domain/jobs.js";
 import type { Clock } from "../domain/ports.js";
+import { drainBatches } from "./batches.js";
 import type { Job, JobLogger } from "./runner.js";
 
 /**
@@ -43,16 +44,8 @@ export function createSessionSweeper(deps: SessionSweeperDeps): { expiry: Job; r
   const batch = o.batchSize ?? 200;
   const maxBatches = o.maxBatches ?? 20;
 
-  /** Runs `step` until it returns fewer than a full batch; the total it reported. */
-  const drain = async (signal: AbortSignal, step: () => Promise<number>): Promise<number> => {
-    let total = 0;
-    for (let i = 0; i < maxBatches && !signal.aborted; i++) {
-      const n = await step();
-      total += n;
-      if (n < batch) break;
-    }
-    return total;
-  };
+  const drain = (signal: AbortSignal, step: () => Promise<number>) =>
+    drainBatches(step, { batch, maxBatches }, signal);
 
   return {
     expiry: {

@@ -8,6 +8,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { TokenService } from "../../gen/lark/auth/v1/token_service_pb.js";
 import { type App, type AppOverrides, buildApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/index.js";
+import type { ServiceConfig } from "../../src/config/types.js";
 import { hashCallerKey } from "../../src/crypto/caller-keys.js";
 import { createSealer, type Sealer } from "../../src/crypto/seal.js";
 import type { LarkUserTokens } from "../../src/domain/ports.js";
@@ -194,8 +195,10 @@ export async function startService(
   world: LarkWorld,
   db: Database,
   overrides: Omit<AppOverrides, "db" | "logger"> = {},
+  /** Changes the parsed config (per-app options the environment cannot express). */
+  tweak: (config: ServiceConfig) => ServiceConfig = (c) => c,
 ): Promise<ServiceUnderTest> {
-  const config = serviceConfig(world);
+  const config = tweak(serviceConfig(world));
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {

@@ -282,6 +282,22 @@ describe("the other RPCs", () => {
     );
   });
 
+  it("a revoke during a refresh in flight: the refresh stores nothing and the refresh token is never used again", async () => {
+    const g = await grantFor(DUE);
+    world.emulator.addFault({ path: TOKEN_PATH, latency_ms: 600, count: 1 });
+    const before = tokenCalls(world);
+    const refreshing = failure(svc.client.refreshUserAccessToken({ appId: world.app.app_id, user: g.ref }));
+    await eventually(async () => (await grantRow(t.db, g.id))?.refresh_attempt_time !== null, 5_000);
+    expect((await svc.client.revokeUserAuthorization({ appId: world.app.app_id, user: g.ref })).revoked).toBe(
+      true,
+    );
+    expect((await refreshing).reason).toBe("AUTHORIZATION_REQUIRED");
+    expect(await grantRow(t.db, g.id)).toBeUndefined();
+    expect((await failure(get(g.ref, { minValidSeconds: 1000 }))).reason).toBe("AUTHORIZATION_REQUIRED");
+    expect(tokenCalls(world)).toBe(before + 1);
+    expect((await eventsOf(t.db, g.user.open_id)).map((e) => e.type)).toEqual(["AUTHORIZATION_REVOKED"]);
+  });
+
   it("GetUserInfo answers the stored identity, and with refresh re-fetches it from Lark", async () => {
     const g = await grantFor();
     const stored = await svc.client.getUserInfo({ appId: world.app.app_id, user: g.ref });

@@ -60,6 +60,7 @@ describe("configuration", () => {
       larkRateLimitPerSecond: 50,
       larkRateLimitPerMinute: 1000,
       devicePollShare: 0.3,
+      reauthorizationMarginMs: 12 * 3_600_000,
       larkCalls: {
         httpTimeoutMs: 10_000,
         maxAttempts: 3,
@@ -158,6 +159,28 @@ describe("configuration", () => {
     const bad = configFile({ apps: [{ ...app, card_template_id: "ctp x" }] });
     expect(problemsOf({ ...env, LARK_AUTH_CONFIG: bad })).toEqual([
       `LARK_AUTH_CONFIG ${bad}: apps.0.card_template_id: must be a card template id (letters, digits, _ and -)`,
+    ]);
+  });
+
+  it("reads the re-authorization nudge per app and the user-info sync schedule, refusing a bad schedule", () => {
+    const app = { app_id: "cli_0123456789abcdef", app_secret_env: "MY_APP_SECRET" };
+    const env = { MY_APP_SECRET: "s", LARK_AUTH_ENCRYPTION_KEYS: KEYS };
+    const file = configFile({
+      apps: [{ ...app, reauthorization_nudge: true }],
+      options: { user_info_sync_cron: "0 3 * * *", reauthorization_nudge_margin_hours: 6 },
+    });
+    const c = parseConfig({ ...env, LARK_AUTH_CONFIG: file });
+    expect(c.apps[0]?.reauthorizationNudge).toBe(true);
+    expect(c.options).toMatchObject({
+      userInfoSyncCron: "0 3 * * *",
+      reauthorizationMarginMs: 6 * 3_600_000,
+    });
+    const plain = parseConfig({ ...env, LARK_AUTH_CONFIG: configFile({ apps: [app] }) });
+    expect(plain.apps[0]).not.toHaveProperty("reauthorizationNudge");
+    expect(plain.options).not.toHaveProperty("userInfoSyncCron");
+    const bad = configFile({ apps: [app], options: { user_info_sync_cron: "0 25 * * *" } });
+    expect(problemsOf({ ...env, LARK_AUTH_CONFIG: bad })).toEqual([
+      `LARK_AUTH_CONFIG ${bad}: options.user_info_sync_cron: not a cron expression: hour: "25" is not in 0-23`,
     ]);
   });
 

@@ -8,8 +8,14 @@ const SETTLE_MS = 1000;
 /**
  * RevokeUserAuthorization: delete the grant and append AUTHORIZATION_REVOKED in one transaction, then
  * wait (briefly, best effort) until the change signal went out, so no replica serves the old token after
- * the caller got the answer. Lark documents no revocation endpoint for user tokens (reference §3.5): the
- * stored refresh token is destroyed with the row, so the old access token dies at its own expiry.
+ * the caller got the answer.
+ *
+ * Nothing is revoked at Lark because Lark offers nothing to call: its docs and the node-sdk have no
+ * revocation endpoint for user_access_token or refresh_token (reference §3.5; Lark's own clients log
+ * out by deleting their stored tokens, and passport/v1/sessions/logout ends client sessions, not OAuth
+ * grants). Deleting the row destroys the only copy of the refresh token, so it is never used again: a
+ * refresh in flight loses its fence (the row is gone) and stores nothing, and no claim can find the row.
+ * The access token already handed out stays valid at Lark until its own expiry.
  */
 export async function revokeUserAuthorization(
   deps: { store: Pick<GrantStore, "revoke">; changes: GrantChanges },

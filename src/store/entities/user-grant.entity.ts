@@ -54,6 +54,13 @@ export const UserGrantSchema = defineEntity({
     accessIssueTime: p.datetime().nullable(),
     /** Why the grant needs re-authorization (e.g. REFRESH_TOKEN_REVOKED), for operators. */
     statusReason: p.text().nullable(),
+    /**
+     * When the user was last told this grant needs re-authorization (event, and a card where the app
+     * nudges): the once-a-day limit, claimed by a conditional update so replicas never both send.
+     */
+    reauthNudgeTime: p.datetime().nullable(),
+    /** The schedule occurrence the user-info sync last claimed this grant for (once per occurrence). */
+    identitySyncTime: p.datetime().nullable(),
     createTime: p.datetime().defaultRaw("now()"),
     updateTime: p
       .datetime()
