@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs the caller examples against a freshly started sandbox service, as CI does:
-#   examples/run.sh [python] [go]      (both when none is named)
+#   examples/run.sh [python] [go] [java]      (all three when none is named)
 # Generates each language's stubs from proto/ into a temporary directory (nothing generated is
 # committed), starts `npm start` in sandbox mode on free ports with its own data dir, waits for
 # /readyz, runs each example, and stops the service whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 langs=("$@")
-[ ${#langs[@]} -gt 0 ] || langs=(python go)
+[ ${#langs[@]} -gt 0 ] || langs=(python go java)
 
 work=$(mktemp -d)
 service_pid=""
@@ -68,6 +68,11 @@ for lang in "${langs[@]}"; do
       examples/go/build.sh "$work/go" "$work/authorize-user"
       echo "==> examples/go"
       "$work/authorize-user"
+      ;;
+    java)
+      examples/java/build.sh "$work/java" "$work/authorize-user-java"
+      echo "==> examples/java"
+      "$work/authorize-user-java"
       ;;
     *) echo "unknown example: $lang" >&2; exit 2 ;;
   esac
