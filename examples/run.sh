@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs the caller examples against a freshly started sandbox service, as CI does:
-#   examples/run.sh [python] [go] [java]      (all three when none is named)
+#   examples/run.sh [python] [go] [java] [shell]      (all when none is named)
 # Generates each language's stubs from proto/ into a temporary directory (nothing generated is
 # committed), starts `npm start` in sandbox mode on free ports with its own data dir, waits for
 # /readyz, runs each example, and stops the service whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 langs=("$@")
-[ ${#langs[@]} -gt 0 ] || langs=(python go java)
+[ ${#langs[@]} -gt 0 ] || langs=(python go java shell)
 
 work=$(mktemp -d)
 service_pid=""
@@ -48,7 +48,7 @@ new_user() {
     -d "{\"name\":\"$1\",\"email\":\"$1@sandbox.example\",\"seed\":\"$1\",\"app_id\":\"$LARK_APP_ID\"}" \
     "$emulator/_emulator/users" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["open_id"])'
 }
-export LARK_AUTH_GRPC="127.0.0.1:$grpc_port" LARK_AUTH_CALLER_KEY="$caller_key" LARK_APP_ID=cli_5a4db0c0a11ce001
+export LARK_AUTH_GRPC="127.0.0.1:$grpc_port" LARK_AUTH_HTTP="127.0.0.1:$http_port" LARK_AUTH_CALLER_KEY="$caller_key" LARK_APP_ID=cli_5a4db0c0a11ce001
 export LARK_EMULATOR_URL="$emulator" LARK_USER_OPEN_ID LARK_RATE_LIMIT_OPEN_ID
 protos=(proto/lark/auth/v1/*.proto proto/google/rpc/*.proto)
 
@@ -73,6 +73,10 @@ for lang in "${langs[@]}"; do
       examples/java/build.sh "$work/java" "$work/authorize-user-java"
       echo "==> examples/java"
       "$work/authorize-user-java"
+      ;;
+    shell)
+      echo "==> examples/shell.sh"
+      examples/shell.sh
       ;;
     *) echo "unknown example: $lang" >&2; exit 2 ;;
   esac
