@@ -67,5 +67,7 @@ if [ -n "${LARK_RATE_LIMIT_OPEN_ID:-}" ]; then
     [ "$(echo "$limited" | jq -r '.code // empty')" = resource_exhausted ] && break
   done
   echo "$limited" | jq -c '{code, types: [.details[].type]}'
-  echo "$limited" | detail google.rpc.RetryInfo | tee /dev/stderr | grep -q 'retry_delay' || fail "no RetryInfo"
+  retry=$(echo "$limited" | detail google.rpc.RetryInfo)
+  echo "$retry"
+  grep -q 'retry_delay' <<<"$retry" || fail "no RetryInfo"
 fi
