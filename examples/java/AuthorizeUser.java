@@ -242,11 +242,8 @@ public final class AuthorizeUser {
    * through the emulator's control API, follow the redirect back to the service.
    */
   static void approve(String authorizeUrl) throws Exception {
-    // HTTP/1.1: Java's default would ask to upgrade to h2c, and the service answers an upgrade only on
-    // its WebSocket path.
     HttpClient browser =
         HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
             .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(10))
             .build();
