@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs the caller examples against a freshly started sandbox service, as CI does:
-#   examples/run.sh [python] [go]      (both when none is named)
+#   examples/run.sh [python] [go] [java] [shell]      (all when none is named)
 # Generates each language's stubs from proto/ into a temporary directory (nothing generated is
 # committed), starts `npm start` in sandbox mode on free ports with its own data dir, waits for
 # /readyz, runs each example, and stops the service whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 langs=("$@")
-[ ${#langs[@]} -gt 0 ] || langs=(python go)
+[ ${#langs[@]} -gt 0 ] || langs=(python go java shell)
 
 work=$(mktemp -d)
 service_pid=""
@@ -41,32 +41,42 @@ done
 curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null || { cat "$work/service.log"; exit 1; }
 
 emulator="http://127.0.0.1:$emulator_port"
-open_id_of() {
-  curl -fsS "$emulator/_emulator/users" |
-    "$py" -c "import json,sys; print(next(u['open_id'] for u in json.load(sys.stdin)['users'] if u['email'].startswith('$1@')))"
+# Each example gets users of its own, made through the emulator's control API, so that one example's
+# grant or exhausted rate limit never meets another's.
+new_user() {
+  curl -fsS -H 'content-type: application/json' \
+    -d "{\"name\":\"$1\",\"email\":\"$1@sandbox.example\",\"seed\":\"$1\",\"app_id\":\"$LARK_APP_ID\"}" \
+    "$emulator/_emulator/users" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["open_id"])'
 }
-export LARK_AUTH_GRPC="127.0.0.1:$grpc_port" LARK_AUTH_CALLER_KEY="$caller_key" LARK_APP_ID=cli_5a4db0c0a11ce001
+export LARK_AUTH_GRPC="127.0.0.1:$grpc_port" LARK_AUTH_HTTP="127.0.0.1:$http_port" LARK_AUTH_CALLER_KEY="$caller_key" LARK_APP_ID=cli_5a4db0c0a11ce001
 export LARK_EMULATOR_URL="$emulator" LARK_USER_OPEN_ID LARK_RATE_LIMIT_OPEN_ID
 protos=(proto/lark/auth/v1/*.proto proto/google/rpc/*.proto)
 
 for lang in "${langs[@]}"; do
+  LARK_USER_OPEN_ID=$(new_user "$lang-caller") LARK_RATE_LIMIT_OPEN_ID=$(new_user "$lang-limits")
   case "$lang" in
     python)
-      LARK_USER_OPEN_ID=$(open_id_of alice) LARK_RATE_LIMIT_OPEN_ID=$(open_id_of bob)
       mkdir -p "$work/py"
       plugin=--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin
       protoc -I proto --python_out="$work/py" --grpc_python_out="$work/py" "$plugin" "${protos[@]}"
       # grpc/health/v1 would land inside grpcio's own `grpc` package: health gets top-level modules.
       protoc -I proto/grpc/health/v1 --python_out="$work/py" --grpc_python_out="$work/py" "$plugin" health.proto
-      echo "==> examples/python (user alice)"
+      echo "==> examples/python"
       PYTHONPATH="$work/py" "$py" examples/python/authorize_user.py
       ;;
     go)
-      # A user of its own, so it does not find the Python run's grant.
-      LARK_USER_OPEN_ID=$(open_id_of bob) LARK_RATE_LIMIT_OPEN_ID=""
       examples/go/build.sh "$work/go" "$work/authorize-user"
-      echo "==> examples/go (user bob)"
+      echo "==> examples/go"
       "$work/authorize-user"
+      ;;
+    java)
+      examples/java/build.sh "$work/java" "$work/authorize-user-java"
+      echo "==> examples/java"
+      "$work/authorize-user-java"
+      ;;
+    shell)
+      echo "==> examples/shell.sh"
+      examples/shell.sh
       ;;
     *) echo "unknown example: $lang" >&2; exit 2 ;;
   esac

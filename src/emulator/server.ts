@@ -27,7 +27,12 @@ export async function startServer(opts: ServerOptions): Promise<EmulatorServer> 
   const core = createCore({ ...opts, baseUrl: () => baseUrl });
   const closing = new AbortController();
   const handle = createPipeline(core, buildRouter(core), closing.signal);
-  const server = createServer((req, res) => void handle(req, res));
+  // Like Lark's own servers, answers a plain request as HTTP/1.1 whatever upgrade it offers (Java's
+  // HttpClient offers h2c on every one); only WebSocket upgrades reach the upgrade handler.
+  const server = createServer(
+    { shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() === "websocket" },
+    (req, res) => void handle(req, res),
+  );
   server.on("upgrade", (req, socket, head) => {
     const path = new URL(req.url ?? "/", "http://emulator").pathname;
     if (path === "/ws") core.hub.handleUpgrade(req, socket, head);

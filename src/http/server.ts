@@ -98,7 +98,12 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   };
   const unanswered = closeAfterAnswerOnShutdown(deps.signals.shutdown);
   const server = createServer(
-    { connectionsCheckingInterval: checkingIntervalOf(deps.limits) },
+    {
+      connectionsCheckingInterval: checkingIntervalOf(deps.limits),
+      // Only WebSocket upgrades are taken. Other offers (Java's HttpClient offers h2c on every plain
+      // request) are answered as HTTP/1.1, as RFC 9110 lets a server ignore an Upgrade.
+      shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() === "websocket",
+    },
     (req, res) => {
       unanswered(res);
       const path = (req.url ?? "/").split("?")[0] ?? "/";

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { Code, createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestSchema, ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
@@ -92,6 +93,41 @@ describe("the edge: authentication, validation, unimplemented, HTTP endpoints", 
     expect(metrics).toMatch(
       /lark_auth_rpc_duration_seconds_count\{method="ListAuthSessions",reason="OK"\} \d+/,
     );
+  });
+
+  it("answers a plain request that offers an h2c upgrade, as Java's HttpClient does, like any other", async () => {
+    // HTTP/1.1 clients may offer an upgrade the server is free to ignore; only WebSocket upgrades are taken.
+    const offer = {
+      connection: "Upgrade, HTTP2-Settings",
+      upgrade: "h2c",
+      "http2-settings": "AAMAAABkAAQAoAAAAAIAAAAA",
+    };
+    const status = (path: string, method: string, body?: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        // A connection of its own, as a client's first request has: never a pooled socket of another test.
+        const req = request(`${t.httpUrl}${path}`, {
+          agent: false,
+          method,
+          headers: { ...offer, "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` },
+        });
+        req.on("response", (res) => {
+          let text = "";
+          res.on("data", (chunk) => {
+            text += chunk;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    expect((await status("/healthz", "GET")).status).toBe(200);
+    const listed = await status(
+      "/lark.auth.v1.AuthService/ListAuthSessions",
+      "POST",
+      JSON.stringify({ app_id: TEST_APP_ID }),
+    );
+    expect(listed.status).toBe(200);
+    expect(JSON.parse(listed.body)).toEqual({});
   });
 
   it("keeps secrets out of logs", async () => {
