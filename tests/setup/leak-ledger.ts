@@ -46,6 +46,7 @@ export class LeakLedger {
   readonly #short = new Map<string, string>();
   readonly #leaks: Leak[] = [];
   #secrets = 0;
+  readonly #scanned: Record<OutputKind, number> = { log: 0, span: 0, metrics: 0 };
 
   /** Records a secret; `source` names it in a failure (`emulator code`, `app secret`, …). */
   secret(value: string | undefined, source: string): void {
@@ -66,6 +67,7 @@ export class LeakLedger {
 
   /** Scans one output as it is produced. */
   output(kind: OutputKind, text: string): void {
+    this.#scanned[kind] += 1;
     if (this.#leaks.length >= MAX_LEAKS) return;
     for (const [name, shape] of SHAPES) {
       const m = shape.exec(text);
@@ -92,9 +94,9 @@ export class LeakLedger {
     return this.#leaks;
   }
 
-  /** How many secrets were recorded: a scan that watched none proves nothing. */
-  get secretCount(): number {
-    return this.#secrets;
+  /** How many secrets were recorded and outputs scanned: a scan that watched none proves nothing. */
+  stats(): { secrets: number } & Readonly<Record<OutputKind, number>> {
+    return { secrets: this.#secrets, ...this.#scanned };
   }
 
   #found(secret: string, kind: OutputKind, text: string, at: number, length: number): void {

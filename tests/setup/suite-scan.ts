@@ -126,6 +126,7 @@ installEgressGuard((egress) => scan.egress.push(egress));
 
 afterAll(async () => {
   scan.ledger.output("metrics", await sweepRegistries(scan.registries));
+  if (process.env.LARK_AUTH_SCAN_STATS) console.log("secret scan:", JSON.stringify(scan.ledger.stats()));
   const problems: string[] = [];
   if (scan.egress.length > 0)
     problems.push(
