@@ -22,6 +22,8 @@ export interface Leak {
 }
 
 const PIECE = 16;
+/** The shortest value worth recording: a device user code (`BCDF-GHJK`) is 9. */
+const MIN_SECRET = 8;
 /** Secrets at least this long are matched by pieces; shorter ones whole. */
 const MIN_PIECE_SOURCE = 12;
 /** Runs of characters a secret is made of: anything but whitespace, quotes, brackets and separators. */
@@ -50,7 +52,8 @@ export class LeakLedger {
 
   /** Records a secret; `source` names it in a failure (`emulator code`, `app secret`, …). */
   secret(value: string | undefined, source: string): void {
-    if (!value) return;
+    // Shorter values ("s", "x") are placeholders, not secrets a scan could find meaningfully.
+    if (!value || value.length < MIN_SECRET) return;
     this.#secrets += 1;
     const forms = new Set([randomPart(value), encodeURIComponent(randomPart(value))]);
     for (const form of forms) {
