@@ -1,7 +1,9 @@
 import { isIP, Socket } from "node:net";
+import { networkInterfaces } from "node:os";
 
 /**
- * Refuses every outbound TCP connection of this process to anything but loopback, so no test can
+ * Refuses every outbound TCP connection of this process to anything but this machine (loopback, or
+ * an address of its own interfaces, which tests use to check what listens beyond loopback), so no test can
  * reach the internet (the real Lark, a registry, a collector), even by a wrong default. Every client
  * (http, https, http2, fetch, WebSocket, database drivers) connects through `Socket.prototype.connect`.
  * A refused connection fails like an unreachable host, and is recorded so the file fails too.
@@ -15,12 +17,20 @@ export interface Egress {
 
 const LOOPBACK_NAMES = new Set(["localhost", "0.0.0.0", "::", "::1"]);
 
+let own: Set<string> | undefined;
+
 /** True for addresses that stay on this machine. */
-export function isLoopback(host: string): boolean {
+export function isLocal(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
   if (LOOPBACK_NAMES.has(h) || h.endsWith(".localhost")) return true;
   const v4 = h.startsWith("::ffff:") ? h.slice(7) : h;
-  return isIP(v4) === 4 && v4.startsWith("127.");
+  if (isIP(v4) === 4 && v4.startsWith("127.")) return true;
+  own ??= new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .map((i) => i?.address.toLowerCase() ?? ""),
+  );
+  return own.has(v4) || own.has(h);
 }
 
 /** Host and port of any form `socket.connect` accepts; a path (IPC socket) has neither. */
@@ -47,11 +57,14 @@ export function installEgressGuard(refused: (egress: Egress) => void): void {
   const connect = proto.connect;
   proto.connect = function guardedConnect(this: Socket, ...args: unknown[]) {
     const to = target(args);
-    if (to && !isLoopback(to.host)) {
+    if (to && !isLocal(to.host)) {
       proto[INSTALLED]?.(to);
-      const err = Object.assign(new Error(`tests may not connect to ${to.host}:${to.port}: loopback only`), {
-        code: "EHOSTUNREACH",
-      });
+      const err = Object.assign(
+        new Error(`tests may not connect to ${to.host}:${to.port}: this machine only`),
+        {
+          code: "EHOSTUNREACH",
+        },
+      );
       process.nextTick(() => this.destroy(err));
       return this;
     }

@@ -6,7 +6,7 @@
  *   and encryption key a service instance is built with;
  * - every log line of every logger, every ended span and every metrics exposition is scanned, and
  *   each registry's series once more when the file ends;
- * - a leak, or a connection to anything but loopback, fails the file in an afterAll.
+ * - a leak, or a connection to anything off this machine, fails the file in an afterAll.
  * Each factory runs only when its module is loaded, so a unit test file pays for none of them.
  */
 import { afterAll, vi } from "vitest";
@@ -130,7 +130,7 @@ afterAll(async () => {
   const problems: string[] = [];
   if (scan.egress.length > 0)
     problems.push(
-      `this test file tried to reach the network beyond loopback: ${scan.egress.map((e) => `${e.host}:${e.port}`).join(", ")}`,
+      `this test file tried to reach the network beyond this machine: ${scan.egress.map((e) => `${e.host}:${e.port}`).join(", ")}`,
     );
   if (scan.ledger.leaks().length > 0) problems.push(describeLeaks(scan.ledger.leaks()));
   if (problems.length > 0) throw new Error(problems.join("\n"));

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { networkInterfaces } from "node:os";
 import { Writable } from "node:stream";
 import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
@@ -6,7 +7,7 @@ import { Counter, Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { newJwtLikeToken, randomUrlSafe } from "../../src/emulator/ids.js";
 import { createLogger } from "../../src/telemetry/logger.js";
-import { isLoopback } from "../setup/egress-guard.js";
+import { isLocal } from "../setup/egress-guard.js";
 import { LeakLedger } from "../setup/leak-ledger.js";
 import { scan } from "../setup/scan-state.js";
 
@@ -112,20 +113,34 @@ describe("the suite-wide taps (tests/setup/suite-scan.ts) see what this file pro
 });
 
 describe("the egress guard", () => {
-  it("knows loopback from the rest", () => {
-    for (const h of ["localhost", "127.0.0.1", "127.3.2.1", "::1", "[::1]", "::ffff:127.0.0.1", "0.0.0.0"])
-      expect(isLoopback(h), h).toBe(true);
-    for (const h of ["192.0.2.1", "10.0.0.1", "open.feishu.cn", "::ffff:8.8.8.8", "2001:db8::1"])
-      expect(isLoopback(h), h).toBe(false);
+  it("knows this machine (loopback, its own interfaces) from the rest", () => {
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .map((i) => i?.address ?? "");
+    for (const h of [
+      "localhost",
+      "127.0.0.1",
+      "127.3.2.1",
+      "::1",
+      "[::1]",
+      "::ffff:127.0.0.1",
+      "0.0.0.0",
+      ...own,
+    ])
+      expect(isLocal(h), h).toBe(true);
+    for (const h of ["198.51.100.7", "open.feishu.cn", "::ffff:8.8.8.8", "2001:db8::1"].filter(
+      (h) => !own.includes(h),
+    ))
+      expect(isLocal(h), h).toBe(false);
   });
 
   it("refuses a connection beyond loopback before it leaves, and records it", async () => {
     const before = scan.egress.length;
-    const socket = connect({ host: "192.0.2.1", port: 443 });
+    const socket = connect({ host: "198.51.100.7", port: 443 });
     const err = await new Promise<NodeJS.ErrnoException>((resolve) => socket.once("error", resolve));
     expect(err.code).toBe("EHOSTUNREACH");
-    expect(err.message).toContain("loopback only");
-    expect(scan.egress.slice(before)).toEqual([{ host: "192.0.2.1", port: "443" }]);
+    expect(err.message).toContain("this machine only");
+    expect(scan.egress.slice(before)).toEqual([{ host: "198.51.100.7", port: "443" }]);
     scan.egress.splice(before); // Deliberate: this file must not fail for it.
   });
 
