@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    // The suite-wide secret scan and the egress guard (tests/setup/suite-scan.ts), in every file.
+    setupFiles: ["tests/setup/suite-scan.ts"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -141,6 +141,14 @@ export function errorReason(thrown: unknown): string {
   return (err instanceof ConnectError && PASS_THROUGH[err.code]?.reason) || "INTERNAL";
 }
 
+/** The status code a call ended with, as toErrorAnswer gives it but without building the answer. */
+export function errorCode(thrown: unknown): Code {
+  const err = callOutcome(thrown);
+  if (err instanceof TransportRefusal) return err.answer.code;
+  if (err instanceof DomainError) return STATUS[err.code];
+  return (err instanceof ConnectError && PASS_THROUGH[err.code]?.code) || Code.Internal;
+}
+
 /** The ConnectError for connect-node (Connect, gRPC-Web) carrying the same details. */
 export function toConnectError(err: unknown): ConnectError {
   const a = toErrorAnswer(err);

@@ -7,17 +7,40 @@ import {
 } from "prom-client";
 import { createEventMetrics, type EventMetrics } from "./event-metrics.js";
 
-/** RPC metrics; labels are method names and stable reasons only, never user data. */
+/** RPC metrics; labels are method names, status codes and stable reasons only, never user data. */
 export interface RpcMetrics {
-  observe(method: string, reason: string, seconds: number): void;
+  /** `code` is the gRPC status code number (0 for OK); `reason` OK or the ErrorInfo reason. */
+  observe(method: string, code: number, reason: string, seconds: number): void;
 }
 
 const NAME = "lark_auth_rpc_duration_seconds";
-const HELP = "RPC handling time by method and outcome reason (OK or the ErrorInfo reason).";
+const HELP =
+  "RPC handling time by method, gRPC status code (OK, NOT_FOUND, ...) and outcome reason (OK or the ErrorInfo reason); _count is the number of calls.";
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** gRPC's canonical status code names, indexed by code number: the `code` label's values. */
+export const GRPC_CODE_NAMES = [
+  "OK",
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+] as const;
+
 interface Series {
-  readonly labels: { method: string; reason: string };
+  readonly labels: { method: string; code: string; reason: string };
   /** Per-bucket (non-cumulative) counts; the last slot is +Inf. */
   readonly counts: Float64Array;
   sum: number;
@@ -28,18 +51,19 @@ interface Series {
  * A Prometheus histogram specialised for the RPC hot path: observing is an array increment
  * (prom-client's generic histogram hashes its label set on every observation, a measurable
  * share of gRPC throughput in bench/grpc-noop.ts). The series key space is closed
- * (methods x reasons), so the map cannot grow without bound.
+ * (methods x codes x reasons, and a reason has one code), so the map cannot grow without bound.
  */
 class RpcHistogram implements RpcMetrics {
   readonly name = NAME;
   readonly help = HELP;
   readonly #series = new Map<string, Series>();
 
-  observe(method: string, reason: string, seconds: number): void {
-    const key = `${method}\u0000${reason}`;
+  observe(method: string, code: number, reason: string, seconds: number): void {
+    const key = `${method}\u0000${code}\u0000${reason}`;
     let series = this.#series.get(key);
     if (!series) {
-      series = { labels: { method, reason }, counts: new Float64Array(BUCKETS.length + 1), sum: 0, count: 0 };
+      const labels = { method, code: GRPC_CODE_NAMES[code] ?? "UNKNOWN", reason };
+      series = { labels, counts: new Float64Array(BUCKETS.length + 1), sum: 0, count: 0 };
       this.#series.set(key, series);
     }
     let i = 0;

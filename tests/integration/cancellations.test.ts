@@ -52,7 +52,7 @@ describe("cancellations and deadlines are outcomes, not faults, on every transpo
       const { logs } = recordOf(id);
       expect(logs.map((l) => [l.level, l.reason])).toEqual([["info", "DEADLINE_EXCEEDED"]]);
       expect(await s.metricsText()).toMatch(
-        /lark_auth_rpc_duration_seconds_count\{method="GetAuthSession",reason="DEADLINE_EXCEEDED"\} [1-9]/,
+        /lark_auth_rpc_duration_seconds_count\{method="GetAuthSession",code="DEADLINE_EXCEEDED",reason="DEADLINE_EXCEEDED"\} [1-9]/,
       );
     });
 

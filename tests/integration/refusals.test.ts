@@ -130,10 +130,10 @@ describe("refused requests answer alike on every transport, after authentication
     expect((await grpcCall(t, {}, GARBAGE)).code).toBe(16);
     const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(
-      /lark_auth_rpc_duration_seconds_count\{method="GetAuthSession",reason="UNAUTHENTICATED"\} [3-9]/,
+      /lark_auth_rpc_duration_seconds_count\{method="GetAuthSession",code="UNAUTHENTICATED",reason="UNAUTHENTICATED"\} [3-9]/,
     );
     expect(metrics).toMatch(
-      /lark_auth_rpc_duration_seconds_count\{method="GetAuthSession",reason="INVALID_ARGUMENT"\} [1-9]/,
+      /lark_auth_rpc_duration_seconds_count\{method="GetAuthSession",code="INVALID_ARGUMENT",reason="INVALID_ARGUMENT"\} [1-9]/,
     );
   });
 

@@ -91,7 +91,7 @@ describe("the edge: authentication, validation, unimplemented, HTTP endpoints", 
     await t.clients().auth.listAuthSessions({ appId: TEST_APP_ID });
     const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(
-      /lark_auth_rpc_duration_seconds_count\{method="ListAuthSessions",reason="OK"\} \d+/,
+      /lark_auth_rpc_duration_seconds_count\{method="ListAuthSessions",code="OK",reason="OK"\} \d+/,
     );
   });
 

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthService } from "../../gen/lark/auth/v1/auth_service_pb.js";
 import { TokenService } from "../../gen/lark/auth/v1/token_service_pb.js";
 import { createSessionStore } from "../../src/store/session-store.js";
+import { GRPC_CODE_NAMES } from "../../src/telemetry/metrics.js";
 import { buildSession, openId } from "../support/factories.js";
 import { exported } from "../support/spans.js";
 import { ADMIN_KEY, startTestApp, TEST_APP_ID, type TestApp, withKey } from "../support/test-app.js";
@@ -144,7 +145,7 @@ describe("telemetry: one span per RPC, expected outcomes are not errors, no secr
     }
   });
 
-  it("exposes lark_auth_rpc_duration_seconds labelled by method and reason only", async () => {
+  it("exposes lark_auth_rpc_duration_seconds labelled by method, status code and reason only", async () => {
     await code(t.clients(BOGUS_KEY).auth.getAuthSession({ sessionId: missingId }));
     await code(t.clients().auth.getAuthSession({ sessionId: missingId }));
     const res = await fetch(`${t.httpUrl}/metrics`);
@@ -158,16 +159,16 @@ describe("telemetry: one span per RPC, expected outcomes are not errors, no secr
       const labels = /\{([^}]*)\}/.exec(line)?.[1] ?? "";
       const pairs = [...labels.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]] as const);
       const names = pairs.map(([k]) => k).filter((k) => k !== "le");
-      expect(names.sort(), line).toEqual(["method", "reason"]);
-      const method = pairs.find(([k]) => k === "method")?.[1] ?? "";
-      const reason = pairs.find(([k]) => k === "reason")?.[1] ?? "";
-      expect(methods.has(method), line).toBe(true);
-      expect(reason, line).toMatch(/^[A-Z_]+$/);
-      seen.add(`${method}/${reason}`);
+      expect(names.sort(), line).toEqual(["code", "method", "reason"]);
+      const label = (name: string) => pairs.find(([k]) => k === name)?.[1] ?? "";
+      expect(methods.has(label("method")), line).toBe(true);
+      expect(GRPC_CODE_NAMES, line).toContain(label("code"));
+      expect(label("reason"), line).toMatch(/^[A-Z_]+$/);
+      seen.add(`${label("method")}/${label("code")}/${label("reason")}`);
     }
-    expect(seen).toContain("GetAuthSession/UNAUTHENTICATED");
-    expect(seen).toContain("GetAuthSession/SESSION_NOT_FOUND");
-    expect(seen).toContain("GetAuthSession/OK");
+    expect(seen).toContain("GetAuthSession/UNAUTHENTICATED/UNAUTHENTICATED");
+    expect(seen).toContain("GetAuthSession/NOT_FOUND/SESSION_NOT_FOUND");
+    expect(seen).toContain("GetAuthSession/OK/OK");
     for (const s of [ADMIN_KEY, BOGUS_KEY, APP_SECRET, sessionId, missingId, filterUser, badAppId]) {
       expect(text).not.toContain(s);
     }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { scan } from "../setup/scan-state.js";
 
 /** The repository root, so the child runs exactly as `npm start` does there. */
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -49,8 +50,10 @@ export function spawnService(env: Record<string, string>, opts: SpawnOptions = {
   });
   let out = "";
   let err = "";
+  const scanned = scanChildLogs(env);
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
     out += chunk;
+    scanned(chunk);
   });
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     err += chunk;
@@ -109,5 +112,26 @@ export function spawnService(env: Record<string, string>, opts: SpawnOptions = {
     kill: () => {
       if (!done) child.kill("SIGKILL");
     },
+  };
+}
+
+/** Environment variables holding secrets: their values (and encryption keys' material) are canaries. */
+const SECRET_ENV = /SECRET|_KEY$|_KEYS$|TOKEN|PASSWORD/;
+
+/**
+ * Hands the child's JSON log lines to the suite's secret scan (tests/setup/suite-scan.ts), with the
+ * secrets it was given as canaries. Other lines are left out: the sandbox banner prints the dev
+ * caller key on purpose.
+ */
+function scanChildLogs(env: Record<string, string>): (chunk: string) => void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!SECRET_ENV.test(name) || name === "LARK_AUTH_CALLER_KEYS") continue; // Those are hashes.
+    for (const part of value.split(",")) scan.ledger.secret(part.slice(part.indexOf("=") + 1), name);
+  }
+  let pending = "";
+  return (chunk) => {
+    const lines = (pending + chunk).split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) if (line.startsWith("{")) scan.ledger.output("log", line);
   };
 }

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { create, type DescMethod } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
 import { SpanStatusCode } from "@opentelemetry/api";
 import {
   BasicTracerProvider,
@@ -18,7 +19,7 @@ describe("telemetry interceptor on a server stream", () => {
   it("ends the span and records the call when the caller closes the stream early", async () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    const observed: [string, string][] = [];
+    const observed: [string, number, string][] = [];
     const lines: string[] = [];
     const logger = createLogger({
       level: "info",
@@ -43,7 +44,9 @@ describe("telemetry interceptor on a server stream", () => {
         },
       ],
     ]);
-    const metrics = { observe: (m: string, reason: string) => void observed.push([m, reason]) };
+    const metrics = {
+      observe: (m: string, code: number, reason: string) => void observed.push([m, code, reason]),
+    };
     const pipeline = createPipeline(handlers, [
       telemetryInterceptor(provider.getTracer("test"), metrics, logger),
     ]);
@@ -62,7 +65,7 @@ describe("telemetry interceptor on a server stream", () => {
     expect(spans).toHaveLength(1);
     expect(spans[0]?.attributes["lark_auth.outcome"]).toBe("CANCELLED");
     expect(spans[0]?.status.code).not.toBe(SpanStatusCode.ERROR);
-    expect(observed).toEqual([["WatchAuthEvents", "CANCELLED"]]);
+    expect(observed).toEqual([["WatchAuthEvents", Code.Canceled, "CANCELLED"]]);
     expect(lines.some((l) => l.includes('"level":"error"'))).toBe(false);
     await provider.shutdown();
   });

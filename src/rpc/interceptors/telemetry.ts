@@ -16,7 +16,7 @@ import {
 import type { Logger } from "../../telemetry/logger.js";
 import type { RpcMetrics } from "../../telemetry/metrics.js";
 import { ATTR, traceFields } from "../../telemetry/tracing.js";
-import { callOutcome, errorReason, isFaultOutcome, toErrorAnswer } from "../errors.js";
+import { callOutcome, errorCode, errorReason, isFaultOutcome } from "../errors.js";
 import { type Call, type CallResult, type Interceptor, isStream, RequestNotRead } from "../pipeline.js";
 
 /**
@@ -98,10 +98,11 @@ interface Recorder {
 function finish(record: Recorder, call: Call, span: Span, started: number, thrown?: unknown): unknown {
   const err = thrown === undefined ? undefined : callOutcome(thrown, () => call.ctx.signal);
   const reason = err === undefined ? "OK" : errorReason(err);
-  record.metrics.observe(call.method.name, reason, (performance.now() - started) / 1000);
+  const code = err === undefined ? 0 : errorCode(err);
+  record.metrics.observe(call.method.name, code, reason, (performance.now() - started) / 1000);
   if (span.isRecording()) {
     span.setAttribute(ATTR.outcome, reason);
-    span.setAttribute(ATTR.rpcGrpcStatusCode, err === undefined ? 0 : toErrorAnswer(err).code);
+    span.setAttribute(ATTR.rpcGrpcStatusCode, code);
   }
   // A caller cancelling or its deadline passing is not a fault of this service.
   if (err !== undefined && isFaultOutcome(err)) {
