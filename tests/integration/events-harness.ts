@@ -38,14 +38,18 @@ export interface Replica {
 }
 
 /** Starts the real service on `db` (both ports on 127.0.0.1), with TEST_APP_ID and OTHER_APP_ID rows. */
-export async function startReplica(db: Database, events: AppOverrides["events"] = {}): Promise<Replica> {
+export async function startReplica(
+  db: Database,
+  events: AppOverrides["events"] = {},
+  websocketPingMs?: number,
+): Promise<Replica> {
   const config = parseConfig({ ...TEST_ENV, LARK_AUTH_SHUTDOWN_GRACE_MS: "1000" });
   await syncApps(db, [{ appId: OTHER_APP_ID, name: "Other", domain: "feishu", flow: "redirect" }]);
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const logger = createLogger({ level: "warn", destination: sink });
   const app = await buildApp(
     { ...config, callerKeys: [...config.callerKeys, WATCHER] },
-    { db, logger, events: { bookmarkIntervalMs: 200, ...events } },
+    { db, logger, events: { bookmarkIntervalMs: 200, ...events }, websocketPingMs },
   );
   const grpcUrl = `http://127.0.0.1:${app.grpcPort}`;
   const httpUrl = `http://127.0.0.1:${app.httpPort}`;
@@ -155,14 +159,12 @@ export interface WsRecording {
 export function openWs(
   r: Replica,
   query: string,
-  opts: { header?: string; protocols?: string[] } = {},
+  opts: { header?: string; protocols?: string[]; autoPong?: boolean } = {},
 ): WsRecording {
   const ws = new WebSocket(
     `ws://127.0.0.1:${r.app.httpPort}/v1/auth-events${query}`,
     opts.protocols ?? ["lark-auth.v1"],
-    {
-      headers: opts.header ? { authorization: opts.header } : {},
-    },
+    { headers: opts.header ? { authorization: opts.header } : {}, autoPong: opts.autoPong ?? true },
   );
   const messages: Record<string, unknown>[] = [];
   ws.on("message", (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));

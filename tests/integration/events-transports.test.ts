@@ -87,7 +87,7 @@ describe("WatchAuthEvents over every transport", () => {
       await until(() => ws.messages.length > 0, 10_000, "a first bookmark");
       // The client stops reading while thousands of events arrive.
       ws.ws.pause();
-      const written = await writeBurst(t.db, 3000, first);
+      const written = await writeBurst(t.db, 1000, first);
       slow.app.events.notifyEventsCommitted();
       await until(() => slow.app.events.stats().watchers === 0, 10_000, "the slow watcher ended");
       ws.ws.resume();
@@ -100,6 +100,23 @@ describe("WatchAuthEvents over every transport", () => {
       resumed.ws.close();
     } finally {
       await slow.close();
+    }
+  }, 90_000);
+
+  it("pings idle sockets; one that never answers a ping is closed 4004 PING_TIMEOUT", async () => {
+    const pinging = await startReplica(t.db, {}, 1000);
+    try {
+      const header = `Bearer ${ADMIN_KEY}`;
+      const answering = openWs(pinging, "", { header });
+      let pings = 0;
+      answering.ws.on("ping", () => pings++);
+      const mute = openWs(pinging, "", { header, autoPong: false });
+      expect(await mute.closed).toEqual({ code: 4000 + Code.DeadlineExceeded, reason: "PING_TIMEOUT" });
+      await until(() => pings >= 3, 20_000, "three pings");
+      expect(answering.ws.readyState).toBe(answering.ws.OPEN);
+      answering.ws.close();
+    } finally {
+      await pinging.close();
     }
   });
 
