@@ -312,13 +312,16 @@ interface RoundResult {
 function child(
   args: string[],
   nodeFlags: string[] = [],
-): { proc: ChildProcess; out: ReturnType<typeof lines> } {
+): { proc: ChildProcess; out: ReturnType<typeof lines>; exited: Promise<unknown> } {
   const proc = spawn(
     process.execPath,
     [...nodeFlags, "--import", "tsx", new URL(import.meta.url).pathname, ...args],
     { stdio: ["pipe", "pipe", "inherit"] },
   );
-  return { proc, out: lines(proc.stdout as NodeJS.ReadableStream) };
+  // Listened for from the start: a client exits as soon as it has reported, often before the
+  // orchestrator gets to wait for it, and a missed "exit" left the run to end silently mid-way.
+  const exited = new Promise((resolve) => proc.once("exit", resolve));
+  return { proc, out: lines(proc.stdout as NodeJS.ReadableStream), exited };
 }
 
 async function round(kind: "project" | "anchor", n: number): Promise<RoundResult> {
@@ -343,7 +346,7 @@ async function round(kind: "project" | "anchor", n: number): Promise<RoundResult
     ),
   );
   srv.proc.stdin?.write("exit\n");
-  await Promise.all([srv, ...clients].map((c) => new Promise((r) => c.proc.once("exit", r))));
+  await Promise.all([srv, ...clients].map((c) => c.exited));
   const lat = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
   return {
@@ -367,6 +370,11 @@ async function main(): Promise<void> {
   const role = process.argv[2];
   if (role === "client") return client(Number(process.argv[3]), Number(process.argv[4]));
   if (role === "server") return server(process.argv[3] as "project" | "anchor");
+  // Every wait here is on a child process: a loop left with nothing to wait for is a lost child.
+  process.once("beforeExit", () => {
+    console.error("bench: a child process ended without answering; no results written");
+    process.exitCode = 1;
+  });
   const started = new Date();
   const load = loadavg().map((l) => l.toFixed(2));
   const roundRows: string[] = [];

@@ -52,6 +52,8 @@ export interface AppOverrides extends TokenOverrides {
   readonly jobs?: JobTuning;
   /** Re-authorization nudge and user-info sync timings, for tests. */
   readonly upkeep?: UpkeepTuning;
+  /** The events WebSocket's ping interval in ms (default 30 s), for tests. */
+  readonly websocketPingMs?: number;
 }
 
 /** A running service: its bound ports and one way to stop it. */
@@ -118,7 +120,13 @@ function readinessOf(db: Database) {
 }
 
 /** Both transports around one pipeline, sharing the shutdown signals; not listening yet. */
-function createServers(config: ServiceConfig, db: Database, logger: Logger, parts: ServiceParts) {
+function createServers(
+  config: ServiceConfig,
+  db: Database,
+  logger: Logger,
+  parts: ServiceParts,
+  pingIntervalMs?: number,
+) {
   const stopping = createShutdownController(config.shutdownGraceMs);
   const { metrics } = parts;
   // Who is calling, then is the request well-formed, then may they: nothing a caller sent is
@@ -137,7 +145,7 @@ function createServers(config: ServiceConfig, db: Database, logger: Logger, part
     refused: metrics.refused,
   };
   const grpc: GrpcServer = createGrpcServer(SERVICES, FILES, mount);
-  const websocket = createEventsWebSocket(mount);
+  const websocket = createEventsWebSocket({ ...mount, pingIntervalMs });
   // On the HTTP port the caller is authenticated before connect-node reads the body.
   const checks = [refusalTelemetry(getTracer(), metrics.rpc), authenticate];
   const http = createHttpServer({
@@ -304,7 +312,13 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     // Nudges start authorizations: stopped before the flow's dispatcher that sends their cards.
     parts.push({ what: "grant upkeep", close: async (by) => void (await upkeep.stop(by - Date.now())) });
     const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow, metrics };
-    const { grpc, http, stopping, websocket } = createServers(config, db, logger, serviceParts);
+    const { grpc, http, stopping, websocket } = createServers(
+      config,
+      db,
+      logger,
+      serviceParts,
+      overrides.websocketPingMs,
+    );
     parts.push({ what: "events websocket", close: async () => websocket.close() });
     drain = () => stopping.drain(grpc, http);
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);

@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { WebSocket } from "ws";
 import type { WatchAuthEventsResponse } from "../../gen/lark/auth/v1/auth_service_pb.js";
 import { AuthService, type WatchAuthEventsRequestSchema } from "../../gen/lark/auth/v1/auth_service_pb.js";
 import { type App, type AppOverrides, buildApp } from "../../src/app.js";
@@ -12,7 +13,7 @@ import type { AuthSession } from "../../src/domain/sessions/session.js";
 import { syncApps } from "../../src/store/apps.js";
 import type { Database } from "../../src/store/database.js";
 import type { AuthEventType } from "../../src/store/entities/index.js";
-import { appendEventReturningId } from "../../src/store/event-writer.js";
+import { appendEvent, appendEventReturningId } from "../../src/store/event-writer.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { buildSession } from "../support/factories.js";
 import { ADMIN_KEY, OTHER_APP_ID, TEST_APP_ID, TEST_ENV } from "../support/test-app.js";
@@ -37,14 +38,18 @@ export interface Replica {
 }
 
 /** Starts the real service on `db` (both ports on 127.0.0.1), with TEST_APP_ID and OTHER_APP_ID rows. */
-export async function startReplica(db: Database, events: AppOverrides["events"] = {}): Promise<Replica> {
+export async function startReplica(
+  db: Database,
+  events: AppOverrides["events"] = {},
+  websocketPingMs?: number,
+): Promise<Replica> {
   const config = parseConfig({ ...TEST_ENV, LARK_AUTH_SHUTDOWN_GRACE_MS: "1000" });
   await syncApps(db, [{ appId: OTHER_APP_ID, name: "Other", domain: "feishu", flow: "redirect" }]);
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const logger = createLogger({ level: "warn", destination: sink });
   const app = await buildApp(
     { ...config, callerKeys: [...config.callerKeys, WATCHER] },
-    { db, logger, events: { bookmarkIntervalMs: 200, ...events } },
+    { db, logger, events: { bookmarkIntervalMs: 200, ...events }, websocketPingMs },
   );
   const grpcUrl = `http://127.0.0.1:${app.grpcPort}`;
   const httpUrl = `http://127.0.0.1:${app.httpPort}`;
@@ -74,6 +79,21 @@ export async function writeEvent(
 ): Promise<string> {
   const s = buildSession({ appId: TEST_APP_ID, ...session });
   return db.em().transactional((em) => appendEventReturningId(em, { type, session: s, reason }));
+}
+
+/**
+ * Appends `count` events in one transaction (far more than a small watch buffer holds); returns
+ * the ids after `after` in log order (final ids are given at commit, so they are read back).
+ */
+export async function writeBurst(db: Database, count: number, after: string): Promise<string[]> {
+  await db.em().transactional(async (em) => {
+    for (let i = 0; i < count; i++)
+      await appendEvent(em, { type: "SESSION_CREATED", session: buildSession({ appId: TEST_APP_ID }) });
+  });
+  const rows = await db
+    .em()
+    .execute<{ id: string }[]>("select id::text as id from auth_event where id > ? order by id", [after]);
+  return rows.map((r) => r.id);
 }
 
 /** A watch consumed in the background: what arrived, and how it ended. */
@@ -125,6 +145,35 @@ export function record(
       });
     });
   return { events, bookmarks, ids, ended, abort, waitFor };
+}
+
+/** An events WebSocket consumed in the background: its messages, and how it closed. */
+export interface WsRecording {
+  readonly messages: Record<string, unknown>[];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly ws: WebSocket;
+  eventIds(): string[];
+}
+
+/** Opens the events WebSocket with `query` (e.g. "?app_id=..."), the caller key as a header or subprotocol. */
+export function openWs(
+  r: Replica,
+  query: string,
+  opts: { header?: string; protocols?: string[]; autoPong?: boolean } = {},
+): WsRecording {
+  const ws = new WebSocket(
+    `ws://127.0.0.1:${r.app.httpPort}/v1/auth-events${query}`,
+    opts.protocols ?? ["lark-auth.v1"],
+    { headers: opts.header ? { authorization: opts.header } : {}, autoPong: opts.autoPong ?? true },
+  );
+  const messages: Record<string, unknown>[] = [];
+  ws.on("message", (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on("close", (code, reason) => resolve({ code, reason: String(reason) })),
+  );
+  ws.on("error", () => undefined);
+  const eventIds = () => messages.flatMap((m) => (m.event ? [(m.event as { eventId: string }).eventId] : []));
+  return { messages, closed, ws, eventIds };
 }
 
 /** Waits until `check` holds, polling; fails after `timeoutMs`. */

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 import { rejection } from "../support/rpc.js";
-import { ADMIN_KEY, type Replica, record, startReplica, TEST_APP_ID, writeEvent } from "./events-harness.js";
+import {
+  ADMIN_KEY,
+  openWs,
+  type Replica,
+  record,
+  startReplica,
+  TEST_APP_ID,
+  writeBurst,
+  writeEvent,
+} from "./events-harness.js";
 
 /** The samples of the app's /metrics whose name starts with `prefix`, as "name{labels}" -> value. */
 async function scrape(r: Replica, prefix: string): Promise<Map<string, number>> {
@@ -19,21 +27,6 @@ async function scrape(r: Replica, prefix: string): Promise<Map<string, number>> 
 async function sample(r: Replica, series: string): Promise<number> {
   const name = series.split("{")[0] as string;
   return (await scrape(r, name)).get(series) ?? 0;
-}
-
-function openWs(r: Replica): { ws: WebSocket; closed: Promise<{ code: number; reason: string }> } {
-  const ws = new WebSocket(
-    `ws://127.0.0.1:${r.app.httpPort}/v1/auth-events?app_id=${TEST_APP_ID}`,
-    ["lark-auth.v1"],
-    {
-      headers: { authorization: `Bearer ${ADMIN_KEY}` },
-    },
-  );
-  ws.on("error", () => undefined);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on("close", (code, reason) => resolve({ code, reason: String(reason) })),
-  );
-  return { ws, closed };
 }
 
 /** Polls the metric until `check` holds (metrics move asynchronously to the client's view). */
@@ -67,7 +60,7 @@ describe("event metrics on /metrics", () => {
     const lagBefore = await sample(r, "lark_auth_event_delivery_lag_seconds_count");
 
     const rpc = record(r.client(), { appId: TEST_APP_ID });
-    const ws = openWs(r);
+    const ws = openWs(r, `?app_id=${TEST_APP_ID}`, { header: `Bearer ${ADMIN_KEY}` });
     await eventually(r, 'lark_auth_event_watchers{transport="grpc"}', (v) => v === 1);
     await eventually(r, 'lark_auth_event_watchers{transport="websocket"}', (v) => v === 1);
 
@@ -91,12 +84,7 @@ describe("event metrics on /metrics", () => {
     const stream = r.client().watchAuthEvents({ appId: TEST_APP_ID })[Symbol.asyncIterator]();
     await eventually(r, 'lark_auth_event_watchers{transport="grpc"}', (v) => v === 1);
     // The client reads nothing while thousands of events arrive: far more than 8 queued messages.
-    await t.db.em().transactional(async (em) => {
-      const { appendEvent } = await import("../../src/store/event-writer.js");
-      const { buildSession } = await import("../support/factories.js");
-      for (let i = 0; i < 3000; i++)
-        await appendEvent(em, { type: "SESSION_CREATED", session: buildSession({ appId: TEST_APP_ID }) });
-    });
+    await writeBurst(t.db, 3000, "0");
     r.app.events.notifyEventsCommitted();
     const slow = 'lark_auth_event_watchers_ended_total{transport="grpc",reason="WATCHER_TOO_SLOW"}';
     await eventually(r, slow, (v) => v === 1);

@@ -3,48 +3,20 @@ import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 import { reasonOf } from "../support/rpc.js";
 import {
   ADMIN_KEY,
+  openWs,
   type Replica,
   record,
   startReplica,
   TEST_APP_ID,
   until,
   WATCH_KEY,
+  writeBurst,
   writeEvent,
 } from "./events-harness.js";
-
-interface WsRecording {
-  readonly messages: Record<string, unknown>[];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  readonly ws: WebSocket;
-  eventIds(): string[];
-}
-
-function openWs(
-  r: Replica,
-  query: string,
-  opts: { header?: string; protocols?: string[] } = {},
-): WsRecording {
-  const ws = new WebSocket(
-    `ws://127.0.0.1:${r.app.httpPort}/v1/auth-events${query}`,
-    opts.protocols ?? ["lark-auth.v1"],
-    {
-      headers: opts.header ? { authorization: opts.header } : {},
-    },
-  );
-  const messages: Record<string, unknown>[] = [];
-  ws.on("message", (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on("close", (code, reason) => resolve({ code, reason: String(reason) })),
-  );
-  ws.on("error", () => undefined);
-  const eventIds = () => messages.flatMap((m) => (m.event ? [(m.event as { eventId: string }).eventId] : []));
-  return { messages, closed, ws, eventIds };
-}
 
 describe("WatchAuthEvents over every transport", () => {
   let t: TestDatabase;
@@ -104,6 +76,48 @@ describe("WatchAuthEvents over every transport", () => {
     expect(await typo.closed).toEqual({ code: 4000 + Code.InvalidArgument, reason: "INVALID_ARGUMENT" });
     const badType = openWs(r, "?types=HAPPENED", { header: `Bearer ${ADMIN_KEY}` });
     expect((await badType.closed).code).toBe(4000 + Code.InvalidArgument);
+  });
+
+  it("closes a WebSocket watcher that falls behind 4008 WATCHER_TOO_SLOW; it resumes with no gap or duplicate", async () => {
+    const slow = await startReplica(t.db, { maxBuffered: 8 });
+    try {
+      const first = await writeEvent(t.db, "SESSION_CREATED");
+      const admin = { header: `Bearer ${ADMIN_KEY}` };
+      const ws = openWs(slow, `?app_id=${TEST_APP_ID}&after_event_id=${first}`, admin);
+      await until(() => ws.messages.length > 0, 10_000, "a first bookmark");
+      // The client stops reading while thousands of events arrive.
+      ws.ws.pause();
+      const written = await writeBurst(t.db, 1000, first);
+      slow.app.events.notifyEventsCommitted();
+      await until(() => slow.app.events.stats().watchers === 0, 10_000, "the slow watcher ended");
+      ws.ws.resume();
+      expect(await ws.closed).toEqual({ code: 4000 + Code.ResourceExhausted, reason: "WATCHER_TOO_SLOW" });
+      const got = ws.eventIds();
+      expect(got.length).toBeLessThan(written.length);
+      const resumed = openWs(slow, `?app_id=${TEST_APP_ID}&after_event_id=${got.at(-1) ?? first}`, admin);
+      await until(() => resumed.eventIds().length >= written.length - got.length, 20_000, "the rest");
+      expect([...got, ...resumed.eventIds()]).toEqual(written);
+      resumed.ws.close();
+    } finally {
+      await slow.close();
+    }
+  }, 90_000);
+
+  it("pings idle sockets; one that never answers a ping is closed 4004 PING_TIMEOUT", async () => {
+    const pinging = await startReplica(t.db, {}, 1000);
+    try {
+      const header = `Bearer ${ADMIN_KEY}`;
+      const answering = openWs(pinging, "", { header });
+      let pings = 0;
+      answering.ws.on("ping", () => pings++);
+      const mute = openWs(pinging, "", { header, autoPong: false });
+      expect(await mute.closed).toEqual({ code: 4000 + Code.DeadlineExceeded, reason: "PING_TIMEOUT" });
+      await until(() => pings >= 3, 20_000, "three pings");
+      expect(answering.ws.readyState).toBe(answering.ws.OPEN);
+      answering.ws.close();
+    } finally {
+      await pinging.close();
+    }
   });
 
   it("a plain @grpc/grpc-js client built from the .proto files streams events", async () => {

@@ -12,6 +12,7 @@ import {
   TEST_APP_ID,
   until,
   WATCH_KEY,
+  writeBurst,
   writeEvent,
 } from "./events-harness.js";
 
@@ -174,17 +175,7 @@ describe("WatchAuthEvents on one replica", () => {
       }
       expect(got).toEqual([first]);
       // The client stops reading while thousands of events arrive.
-      await t.db.em().transactional(async (em) => {
-        const { appendEvent } = await import("../../src/store/event-writer.js");
-        const { buildSession } = await import("../support/factories.js");
-        for (let i = 0; i < 3000; i++)
-          await appendEvent(em, { type: "SESSION_CREATED", session: buildSession({ appId: TEST_APP_ID }) });
-      });
-      // Final ids are given at commit: read them back in log order.
-      const rows = await t.db
-        .em()
-        .execute<{ id: string }[]>("select id::text as id from auth_event where id > ? order by id", [first]);
-      const written: string[] = [first, ...rows.map((r) => r.id)];
+      const written: string[] = [first, ...(await writeBurst(t.db, 3000, first))];
       expect(written).toHaveLength(3001);
       slow.app.events.notifyEventsCommitted();
       const err = await rejection(
