@@ -97,6 +97,10 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   const o = deps.options ?? {};
   const limit = o.maxBuffered ?? 256;
   const pageSize = o.pageSize ?? 500;
+  // A page goes to the live watchers in chunks of at most half a buffer, with a turn of the event
+  // loop between them, so a watcher that keeps reading drains each chunk before the next: only a
+  // slow one overflows, not every watcher at once whenever a burst commits.
+  const liveChunk = Math.max(1, Math.floor(limit / 2));
   const now = deps.now ?? (() => new Date());
   const live = new Set<Watcher>();
   const catchingUp = new Set<Watcher>();
@@ -127,7 +131,11 @@ export function createEventHub(deps: EventHubDeps): EventHub {
         again = false;
         for (;;) {
           const rows = await deps.log.readAfter(head, pageSize);
-          dispatch(rows.map((r) => new HubEvent(r)));
+          const events = rows.map((r) => new HubEvent(r));
+          for (let i = 0; i < events.length; i += liveChunk) {
+            if (i > 0) await new Promise(setImmediate);
+            dispatch(events.slice(i, i + liveChunk));
+          }
           if (rows.length < pageSize || stopping.signal.aborted) break;
         }
       } while (again && !stopping.signal.aborted);

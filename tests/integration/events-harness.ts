@@ -96,6 +96,32 @@ export async function writeBurst(db: Database, count: number, after: string): Pr
   return rows.map((r) => r.id);
 }
 
+/**
+ * Writes bursts of events until `replica` has ended its watchers (a consumer that stopped reading
+ * fills the transport's flow-control windows first, then the watcher's buffer); returns the ids
+ * written after `after`. Fails if a few bursts never overflow it.
+ */
+export async function overflow(db: Database, replica: Replica, after: string): Promise<string[]> {
+  const written: string[] = [];
+  for (let burst = 0; burst < 5; burst++) {
+    written.push(...(await writeBurst(db, 2000, written.at(-1) ?? after)));
+    replica.app.events.notifyEventsCommitted();
+    const last = BigInt(written.at(-1) ?? after);
+    await until(
+      () => {
+        const { watchers, head } = replica.app.events.stats();
+        return watchers === 0 || head >= last;
+      },
+      30_000,
+      "the hub to read the burst",
+    );
+    // The transport may still be taking the last messages; give it a moment before judging.
+    await new Promise((r) => setTimeout(r, 200));
+    if (replica.app.events.stats().watchers === 0) return written;
+  }
+  throw new Error(`${written.length} events never overflowed the watcher`);
+}
+
 /** A watch consumed in the background: what arrived, and how it ended. */
 export interface Recording {
   readonly events: WatchAuthEventsResponse[];

@@ -4,11 +4,11 @@ import { rejection } from "../support/rpc.js";
 import {
   ADMIN_KEY,
   openWs,
+  overflow,
   type Replica,
   record,
   startReplica,
   TEST_APP_ID,
-  writeBurst,
   writeEvent,
 } from "./events-harness.js";
 
@@ -84,8 +84,7 @@ describe("event metrics on /metrics", () => {
     const stream = r.client().watchAuthEvents({ appId: TEST_APP_ID })[Symbol.asyncIterator]();
     await eventually(r, 'lark_auth_event_watchers{transport="grpc"}', (v) => v === 1);
     // The client reads nothing while thousands of events arrive: far more than 8 queued messages.
-    await writeBurst(t.db, 3000, "0");
-    r.app.events.notifyEventsCommitted();
+    await overflow(t.db, r, "0");
     const slow = 'lark_auth_event_watchers_ended_total{transport="grpc",reason="WATCHER_TOO_SLOW"}';
     await eventually(r, slow, (v) => v === 1);
     await eventually(r, 'lark_auth_event_watchers{transport="grpc"}', (v) => v === 0);
