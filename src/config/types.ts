@@ -13,6 +13,24 @@ export interface LarkAppConfig {
   readonly flow: "redirect" | "device";
   /** A Lark card template that replaces the built-in authorization card (config file only). */
   readonly cardTemplateId?: string;
+  /** How Lark delivers the app's events and card callbacks: its long connection (default), or POST /lark/events. */
+  readonly eventMode?: "long_connection" | "webhook";
+  /** Checked on webhook requests (header.token); a secret: never logged. */
+  readonly verificationToken?: string;
+  /** Decrypts and authenticates webhook requests (X-Lark-Signature); a secret: never logged. */
+  readonly encryptKey?: string;
+}
+
+/** The long connections' supervision and the webhook receiver. */
+export interface LarkEventOptions {
+  readonly maxReconnectAttempts: number;
+  readonly reconnectBaseDelayMs: number;
+  readonly reconnectMaxDelayMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly pongTimeoutSeconds: number;
+  readonly fallbackToWebhook: boolean;
+  readonly webhookMaxSkewSeconds: number;
+  readonly dedupHours: number;
 }
 
 /** A caller key: who it is, the SHA-256 of the key, and what it may do per app (`*` = every app). */
@@ -85,5 +103,6 @@ export interface ServiceConfig {
       readonly failureThreshold: number;
       readonly cooldownMs: number;
     };
+    readonly larkEvents: LarkEventOptions;
   };
 }
