@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import * as lark from "@larksuiteoapi/node-sdk";
-import type { EventInbox, InboundEventKey } from "../domain/inbox.js";
+import type { EventInbox, InboundEventKey, InboxClaim } from "../domain/inbox.js";
 import type { Logger } from "../telemetry/logger.js";
 import {
   type CardActionAnswer,
@@ -31,10 +32,15 @@ export interface InboundDeps {
   readonly metrics?: EventMetrics;
   /** How long a claim holds off other replicas (default 30 s: ten of Lark's 3 s redeliveries). */
   readonly leaseMs?: number;
+  /** How long a redelivery waits for the handler already on its event (default 2 s). */
+  readonly busyWaitMs?: number;
   readonly now?: () => Date;
 }
 
 const DEFAULT_LEASE_MS = 30_000;
+/** Below Lark's 3 s deadline, so a redelivery that waits still answers in time. */
+const DEFAULT_BUSY_WAIT_MS = 2_000;
+const BUSY_POLL_MS = 100;
 
 const FAILED: CardActionAnswer = {
   toast: { type: "error", content: "Something went wrong. Please try again." },
@@ -67,6 +73,22 @@ export function createInboundDispatcher(
   const count = (outcome: EventOutcome) => deps.metrics?.received(appId, source, outcome);
   const options = { logger: sdkLogger(deps.logger), loggerLevel: sdkLoggerLevel(deps.logger) };
 
+  const claimOf = (key: InboundEventKey) =>
+    deps.inbox.claim(key, "card.action.trigger", now(), deps.leaseMs ?? DEFAULT_LEASE_MS);
+
+  /**
+   * A redelivery of an event another handler is still on (Lark pushes again after 3 s): wait a little
+   * for its answer, so the clicker gets it; claims the event if that handler gave it up meanwhile.
+   */
+  async function awaitOther(key: InboundEventKey): Promise<InboxClaim> {
+    const until = Date.now() + (deps.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS);
+    for (;;) {
+      await sleep(BUSY_POLL_MS);
+      const claim = await claimOf(key);
+      if (claim.kind !== "busy" || Date.now() >= until) return claim;
+    }
+  }
+
   async function once(raw: RawCardAction & Flat): Promise<Record<string, unknown>> {
     const eventId = typeof raw.event_id === "string" && raw.event_id !== "" ? raw.event_id : undefined;
     const run = async () => toResponse(await deps.onCardAction(toAction(appId, raw)));
@@ -77,9 +99,10 @@ export function createInboundDispatcher(
       return run();
     }
     const key: InboundEventKey = { appId, eventId };
-    let claim: Awaited<ReturnType<EventInbox["claim"]>>;
+    let claim: InboxClaim;
     try {
-      claim = await deps.inbox.claim(key, "card.action.trigger", now(), deps.leaseMs ?? DEFAULT_LEASE_MS);
+      claim = await claimOf(key);
+      if (claim.kind === "busy") claim = await awaitOther(key);
     } catch (err) {
       count("failed");
       log.error({ err, event_id: eventId }, "card action not handled: the inbox is unavailable");
