@@ -252,6 +252,34 @@ describe("the supervisor", () => {
     });
   });
 
+  it("hands an app whose connection keeps failing to webhook delivery, when told to", async () => {
+    const { app } = newApp();
+    const config = { ...configOf(app, "not-the-secret"), verificationToken: "vt-fallback" };
+    const r = replica([config], async () => DECLINED, { options: { fallbackToWebhook: true } });
+    const event = (eventId: string) => ({
+      headers: {
+        "x-lark-request-timestamp": String(Math.floor(Date.now() / 1000)),
+        "x-lark-request-nonce": eventId,
+      },
+      body: JSON.stringify({
+        schema: "2.0",
+        header: {
+          event_id: eventId,
+          token: "vt-fallback",
+          event_type: "card.action.trigger",
+          app_id: app.app_id,
+        },
+        event: { operator: { open_id: "ou_x" }, action: { value: { action: "other" } } },
+      }),
+    });
+    expect(await r.events.receive(event("e-before"))).toMatchObject({ status: 409 });
+    await waitFor(() => r.events.states()[app.app_id] === "webhook", "the fallback", 15_000);
+    expect(await r.events.receive(event("e-after"))).toMatchObject({
+      status: 200,
+      body: { toast: DECLINED.toast },
+    });
+  });
+
   it("keeps a healthy app connected beside one with a broken secret", async () => {
     const good = newApp();
     const broken = newApp();
