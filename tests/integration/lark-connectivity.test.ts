@@ -229,6 +229,22 @@ describe("the supervisor", () => {
     expect(await click).toMatchObject({ ok: true, acked: true, toast: DECLINED.toast });
   });
 
+  it("cuts a half-open connection (no pong after a ping) and dials again", async () => {
+    const { app, user } = newApp();
+    const r = replica([configOf(app)], async () => DECLINED, { options: { pongTimeoutSeconds: 1 } });
+    await connected(r.events, app.app_id);
+    emulator.addFault({ half_open: true });
+    const reconnects = `lark_auth_lark_connection_reconnects_total{app_id="${app.app_id}"}`;
+    // Pings every second (the emulator's PingInterval), one second to answer: cut within a few.
+    await waitFor(async () => ((await r.sample(reconnects)) ?? 0) >= 1, "the silent link cut", 10_000);
+    emulator.clearFaults();
+    await connected(r.events, app.app_id);
+    const messageId = await cardTo(r.gateway, app, user);
+    expect(await emulator.clickCard(messageId, { operator_open_id: user.open_id, index: 0 })).toMatchObject({
+      acked: true,
+    });
+  });
+
   it("backs off exponentially while refused, reports failed when the attempts are spent, and recovers by itself", async () => {
     const { app } = newApp();
     const dials = new Map<string, number[]>();
