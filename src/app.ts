@@ -5,6 +5,7 @@ import { AuthService, file_lark_auth_v1_auth_service } from "../gen/lark/auth/v1
 import { file_lark_auth_v1_token_service, TokenService } from "../gen/lark/auth/v1/token_service_pb.js";
 import { createGrantUpkeep, type UpkeepTuning } from "./compose/grant-upkeep.js";
 import { createPolicedGateway } from "./compose/lark.js";
+import { createLarkEvents, type LarkEvents } from "./compose/lark-events.js";
 import { createGrants, type TokenOverrides } from "./compose/tokens.js";
 import type { CallerKeyConfig, LarkAppConfig, ServiceConfig } from "./config/types.js";
 import { derivePageTokenKey } from "./crypto/page-token-key.js";
@@ -15,6 +16,7 @@ import { pgWakeups } from "./events/pg-wakeup.js";
 import { buildFlow, type Flow, publicUrlOf } from "./flow/index.js";
 import { type JobTuning, processLimiters } from "./flow/jobs.js";
 import { createEventsWebSocket } from "./http/events-websocket.js";
+import { createLarkWebhookRoute, LARK_EVENTS_PATH } from "./http/lark-webhook.js";
 import { OAUTH_CALLBACK_PATH } from "./http/oauth-callback.js";
 import { createHttpServer } from "./http/server.js";
 import { connectRequestGate } from "./rpc/connect-gate.js";
@@ -30,6 +32,7 @@ import type { Sandbox } from "./sandbox.js";
 import { createShutdownController, withinLimit } from "./shutdown.js";
 import { syncApps } from "./store/apps.js";
 import { type Database, openDatabase } from "./store/database.js";
+import { createEventInbox } from "./store/event-inbox.js";
 import { createEventLogReader } from "./store/event-log.js";
 import { assertKeysCover } from "./store/key-check.js";
 import { createMetricCounts } from "./store/metric-counts.js";
@@ -73,6 +76,7 @@ const SERVICES = [AuthService, TokenService] as const;
 
 /** What the servers are built from, besides the config, the database and the logger. */
 interface ServiceParts {
+  readonly larkEvents: LarkEvents;
   readonly callerKeys: readonly CallerKeyConfig[];
   readonly pageTokens: PageTokens;
   readonly tokens: TokenUseCases;
@@ -106,14 +110,18 @@ function listenHttp(server: Server, host: string, port: number): Promise<number>
   });
 }
 
-/** Ready = the database answers and every migration is applied. */
-function readinessOf(db: Database) {
+/**
+ * Ready = the database answers and every migration is applied. Lark's state per app is a detail: an
+ * outage of Lark degrades the service (no card clicks), it does not take replicas out of rotation.
+ */
+function readinessOf(db: Database, lark: () => Record<string, string>) {
   return async () => {
     const reachable = await db.ping();
     const pending = reachable ? await db.migrationsPending().catch(() => -1) : -1;
     const checks = {
       database: reachable ? "ok" : "unreachable",
       migrations: pending === 0 ? "ok" : "pending",
+      lark: lark(),
     };
     return { ready: reachable && pending === 0, checks };
   };
@@ -154,8 +162,9 @@ function createServers(
     routes: (router) => {
       for (const s of SERVICES) addConnectService(router, s, mount);
     },
-    ready: readinessOf(db),
+    ready: readinessOf(db, parts.larkEvents.states),
     pages: parts.flow.pages,
+    posts: { [LARK_EVENTS_PATH]: createLarkWebhookRoute(parts.larkEvents.receive) },
     metrics: metrics.registry,
     logger,
     signals: stopping,
@@ -311,7 +320,18 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     });
     // Nudges start authorizations: stopped before the flow's dispatcher that sends their cards.
     parts.push({ what: "grant upkeep", close: async (by) => void (await upkeep.stop(by - Date.now())) });
-    const serviceParts = { callerKeys, pageTokens, tokens: grants.tokens, events, flow, metrics };
+    const larkEvents = createLarkEvents({
+      apps,
+      gateway,
+      inbox: createEventInbox(db),
+      onCardAction: flow.onCardAction,
+      options: config.options.larkEvents,
+      logger,
+    });
+    larkEvents.metrics.register(metrics.registry);
+    // Closed with the flow, before the database: a click in flight still finds it.
+    parts.push({ what: "lark events", close: async () => larkEvents.close() });
+    const serviceParts = { larkEvents, callerKeys, pageTokens, tokens: grants.tokens, events, flow, metrics };
     const { grpc, http, stopping, websocket } = createServers(
       config,
       db,
@@ -323,13 +343,14 @@ export async function buildApp(config: ServiceConfig, overrides: AppOverrides = 
     drain = () => stopping.drain(grpc, http);
     const grpcPort = await grpc.listen(config.bindHost, config.grpcPort);
     const httpPort = await listenHttp(http, config.bindHost, config.httpPort);
-    const readiness = readinessOf(db);
+    const readiness = readinessOf(db, larkEvents.states);
     grpc.followReadiness(async () => (await readiness()).ready);
     // Jobs start after migrations (openDatabase ran them) and once the redirect URI is known.
     const publicUrl = publicUrlOf(config, httpPort);
     sandbox?.setRedirectUrl(`${publicUrl}${OAUTH_CALLBACK_PATH}`);
     flow.start(publicUrl);
     upkeep.start();
+    larkEvents.start();
     if (callerKeys.length === 0)
       logger.warn(
         "no caller keys are configured: every RPC will be refused UNAUTHENTICATED (set LARK_AUTH_CALLER_KEYS or caller_keys in LARK_AUTH_CONFIG)",

@@ -48,6 +48,7 @@ function resolveApps(env: Env, file: FileConfig | undefined, source: EnvSource, 
     const secret = source[entry.app_secret_env];
     if (!secret) problems.push(`${entry.app_secret_env}: not set (app_secret_env of ${entry.app_id})`);
     const flow = entry.flow ?? defaultFlow;
+    const events = eventSecrets(entry, source, problems);
     apps.push({
       appId: entry.app_id,
       name: entry.name ?? entry.app_id,
@@ -56,6 +57,7 @@ function resolveApps(env: Env, file: FileConfig | undefined, source: EnvSource, 
       flow,
       ...(entry.card_template_id && { cardTemplateId: entry.card_template_id }),
       ...(entry.reauthorization_nudge && { reauthorizationNudge: true }),
+      ...events,
     });
   }
   if (env.LARK_APP_ID || env.LARK_APP_SECRET) {
@@ -63,10 +65,51 @@ function resolveApps(env: Env, file: FileConfig | undefined, source: EnvSource, 
     if (!env.LARK_APP_SECRET) problems.push("LARK_APP_SECRET: required when LARK_APP_ID is set");
     if (env.LARK_APP_ID && env.LARK_APP_SECRET && !apps.some((a) => a.appId === env.LARK_APP_ID)) {
       const base = { appId: env.LARK_APP_ID, name: env.LARK_APP_ID, appSecret: env.LARK_APP_SECRET };
-      apps.push({ ...base, domain: env.LARK_DOMAIN, flow: defaultFlow });
+      apps.push({ ...base, domain: env.LARK_DOMAIN, flow: defaultFlow, ...envEventSecrets(env, problems) });
     }
   }
   return apps;
+}
+
+type EventSecrets = Pick<LarkAppConfig, "eventMode" | "verificationToken" | "encryptKey">;
+
+/** A webhook app without a verification token could not tell Lark's requests from anyone's. */
+function requireToken(secrets: EventSecrets, where: string, problems: string[]): EventSecrets {
+  if (secrets.eventMode === "webhook" && !secrets.verificationToken)
+    problems.push(`${where}: event_mode webhook needs the app's verification token`);
+  return secrets;
+}
+
+function eventSecrets(entry: FileConfig["apps"][number], source: EnvSource, problems: string[]) {
+  const read = (name: string | undefined) => {
+    if (!name) return undefined;
+    const value = source[name];
+    if (!value) problems.push(`${name}: not set (named by app ${entry.app_id})`);
+    return value;
+  };
+  const verificationToken = read(entry.verification_token_env);
+  const encryptKey = read(entry.encrypt_key_env);
+  return requireToken(
+    {
+      eventMode: entry.event_mode,
+      ...(verificationToken && { verificationToken }),
+      ...(encryptKey && { encryptKey }),
+    },
+    `LARK_AUTH_CONFIG app ${entry.app_id}`,
+    problems,
+  );
+}
+
+function envEventSecrets(env: Env, problems: string[]): EventSecrets {
+  return requireToken(
+    {
+      eventMode: env.LARK_EVENT_MODE ?? "long_connection",
+      ...(env.LARK_VERIFICATION_TOKEN && { verificationToken: env.LARK_VERIFICATION_TOKEN }),
+      ...(env.LARK_ENCRYPT_KEY && { encryptKey: env.LARK_ENCRYPT_KEY }),
+    },
+    "LARK_VERIFICATION_TOKEN",
+    problems,
+  );
 }
 
 /** Compose and `.env` files pass unset variables as ""; empty means unset, never 0 or false. */
@@ -189,6 +232,16 @@ function build(
         maxDelayMs: options.lark_retry_max_delay_ms,
         failureThreshold: options.lark_circuit_failure_threshold,
         cooldownMs: options.lark_circuit_cooldown_ms,
+      },
+      larkEvents: {
+        maxReconnectAttempts: options.lark_ws_max_reconnect_attempts,
+        reconnectBaseDelayMs: options.lark_ws_reconnect_base_delay_ms,
+        reconnectMaxDelayMs: options.lark_ws_reconnect_max_delay_ms,
+        heartbeatIntervalMs: options.lark_ws_heartbeat_interval_ms,
+        pongTimeoutSeconds: options.lark_ws_pong_timeout_seconds,
+        fallbackToWebhook: options.lark_ws_fallback_to_webhook,
+        webhookMaxSkewSeconds: options.lark_webhook_max_skew_seconds,
+        dedupHours: options.lark_event_dedup_hours,
       },
     },
   });

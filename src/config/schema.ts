@@ -70,6 +70,12 @@ export const envSchema = z.object({
   LARK_DOMAIN: domain.default("feishu"),
   /** That app's OAuth flow; default: redirect when LARK_AUTH_PUBLIC_URL is set, else device. */
   LARK_AUTH_FLOW: flow.optional(),
+  /** That app's event delivery: `long_connection` (default, no public endpoint) or `webhook` (POST /lark/events). */
+  LARK_EVENT_MODE: z.enum(["long_connection", "webhook"]).optional(),
+  /** That app's Verification Token (Events & Callbacks), checked on every webhook request. */
+  LARK_VERIFICATION_TOKEN: z.string().min(1).optional(),
+  /** That app's Encrypt Key: webhook bodies arrive AES-encrypted and signed with it. */
+  LARK_ENCRYPT_KEY: z.string().min(1).optional(),
   /** Comma-separated `name=<sha256 hex of the key>`; each holds every permission on every app. */
   LARK_AUTH_CALLER_KEYS: z.string().optional(),
   /**
@@ -168,6 +174,36 @@ export const optionsSchema = z
       .string()
       .refine((v) => cronProblem(v) === undefined, { error: (i) => cronProblem(String(i.input)) })
       .optional(),
+    /**
+     * Reconnect attempts of an app's long connection, in a row, before it is reported `failed` (and, with
+     * `lark_ws_fallback_to_webhook`, handed to webhook delivery). The supervisor keeps probing at the
+     * longest back-off afterwards, so a connection comes back by itself once Lark does.
+     */
+    lark_ws_max_reconnect_attempts: z.number().int().min(1).max(10_000).default(10),
+    /** The first reconnect back-off; each later one doubles (with jitter) up to the next setting, in ms. */
+    lark_ws_reconnect_base_delay_ms: z.number().int().min(10).max(60_000).default(1_000),
+    /** The longest reconnect back-off, in ms (lowered further by the reconnect interval Lark sends). */
+    lark_ws_reconnect_max_delay_ms: z.number().int().min(100).max(600_000).default(60_000),
+    /**
+     * How often each long connection is checked, in ms: a dropped connection is noticed within this.
+     * Silent connections (no pong within `lark_ws_pong_timeout_seconds` of a ping) are cut and redialled.
+     */
+    lark_ws_heartbeat_interval_ms: z.number().int().min(50).max(60_000).default(1_000),
+    lark_ws_pong_timeout_seconds: z.number().int().min(1).max(600).default(10),
+    /**
+     * When an app's long connection has failed `lark_ws_max_reconnect_attempts` times, accept its events
+     * at POST /lark/events (the app needs a verification token) until the connection is back.
+     */
+    lark_ws_fallback_to_webhook: z.boolean().default(false),
+    /** How far a webhook request's X-Lark-Request-Timestamp may be from now before it is refused as a replay. */
+    lark_webhook_max_skew_seconds: z.number().int().min(10).max(3600).default(300),
+    /** How long received event ids are remembered for de-duplication, in hours (Lark redelivers for up to 6 h). */
+    lark_event_dedup_hours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
   })
   .strict();
 
@@ -193,6 +229,18 @@ const appEntry = z
      * to expire and refreshing cannot extend it), send them a fresh authorization card, at most once a day.
      */
     reauthorization_nudge: z.boolean().default(false),
+    /** How Lark delivers this app's events and card callbacks. */
+    event_mode: z.enum(["long_connection", "webhook"]).default("long_connection"),
+    /** Environment variable holding the app's Verification Token (webhook mode or fallback). */
+    verification_token_env: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")
+      .optional(),
+    /** Environment variable holding the app's Encrypt Key (webhook bodies encrypted and signed). */
+    encrypt_key_env: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")
+      .optional(),
   })
   .strict();
 

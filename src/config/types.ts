@@ -15,6 +15,24 @@ export interface LarkAppConfig {
   readonly cardTemplateId?: string;
   /** Send a fresh authorization card when the user's grant needs re-authorization (config file only). */
   readonly reauthorizationNudge?: boolean;
+  /** How Lark delivers the app's events and card callbacks: its long connection (default), or POST /lark/events. */
+  readonly eventMode?: "long_connection" | "webhook";
+  /** Checked on webhook requests (header.token); a secret: never logged. */
+  readonly verificationToken?: string;
+  /** Decrypts and authenticates webhook requests (X-Lark-Signature); a secret: never logged. */
+  readonly encryptKey?: string;
+}
+
+/** The long connections' supervision and the webhook receiver. */
+export interface LarkEventOptions {
+  readonly maxReconnectAttempts: number;
+  readonly reconnectBaseDelayMs: number;
+  readonly reconnectMaxDelayMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly pongTimeoutSeconds: number;
+  readonly fallbackToWebhook: boolean;
+  readonly webhookMaxSkewSeconds: number;
+  readonly dedupHours: number;
 }
 
 /** A caller key: who it is, the SHA-256 of the key, and what it may do per app (`*` = every app). */
@@ -91,5 +109,6 @@ export interface ServiceConfig {
       readonly failureThreshold: number;
       readonly cooldownMs: number;
     };
+    readonly larkEvents: LarkEventOptions;
   };
 }

@@ -19,7 +19,7 @@ import { createOAuthCallbackRoute, OAUTH_CALLBACK_PATH } from "../http/oauth-cal
 import type { Route } from "../http/server.js";
 import type { LarkLimiters } from "../jobs/limits.js";
 import { createDeclineHandler } from "../lark/card-actions.js";
-import type { CardActionListener } from "../lark/card-listener.js";
+import type { CardActionHandler } from "../lark/card-callback.js";
 import { sessionCards } from "../lark/cards/session-cards.js";
 import type { LarkService } from "../lark/gateway.js";
 import { type CommittedChanges, createAuthUnitOfWork } from "../store/auth-tx.js";
@@ -40,9 +40,11 @@ export interface Flow {
   readonly auth: AuthFlow;
   /** GET pages for the HTTP port: the OAuth callback and the redirector. */
   readonly pages: Readonly<Record<string, Route>>;
-  /** Starts the jobs and the card-action long connections; `publicUrl` is where browsers reach the HTTP port. */
+  /** What a card's callback button does (Decline), whichever transport Lark delivers the click over. */
+  readonly onCardAction: CardActionHandler;
+  /** Starts the jobs; `publicUrl` is where browsers reach the HTTP port. */
   start(publicUrl: string): void;
-  /** Stops the jobs and the dispatcher (bounded) and closes the long connections; the database stays open. */
+  /** Stops the jobs and the dispatcher (bounded); the database stays open. */
   close(): Promise<void>;
 }
 
@@ -173,7 +175,6 @@ export function buildFlow(deps: FlowDeps): Flow {
       resultCard: cards.buildResultCard,
     }),
   );
-  let listeners: CardActionListener[] = [];
   return {
     auth: {
       start: (caller, input) => startAuthorization(startDeps, caller, input),
@@ -181,15 +182,14 @@ export function buildFlow(deps: FlowDeps): Flow {
       complete: (caller, input) => completeRedirect(redirect, input, caller),
     },
     pages,
+    onCardAction,
     start(url) {
       publicUrl = url;
       jobs.runner.start();
-      listeners = apps.map((a) => gateway.startCardActionListener(a.appId, onCardAction));
     },
     async close() {
       await jobs.runner.stop(STOP_TIMEOUT_MS);
       await jobs.dispatcher.close(STOP_TIMEOUT_MS);
-      for (const listener of listeners) listener.close();
     },
   };
 }

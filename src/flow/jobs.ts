@@ -12,6 +12,7 @@ import { createSessionSweeper } from "../jobs/session-sweeper.js";
 import { createCardWorkStore } from "../store/card-work-store.js";
 import type { Database } from "../store/database.js";
 import { createDeviceWorkStore } from "../store/device-work-store.js";
+import { createEventInbox } from "../store/event-inbox.js";
 import { createRetentionStore } from "../store/retention-store.js";
 import type { Sealer } from "../store/sealer.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -42,6 +43,7 @@ export interface FlowJobsDeps {
     readonly larkRateLimitPerSecond: number;
     readonly larkRateLimitPerMinute: number;
     readonly devicePollShare: number;
+    readonly larkEvents: { readonly dedupHours: number };
   };
   readonly tuning?: JobTuning;
   /** This process's share of Lark's limits (processLimiters), shared with the token refresher. */
@@ -121,8 +123,15 @@ export function createFlowJobs(deps: FlowJobsDeps): FlowJobs {
     logger,
     options: { retentionMs: options.eventRetentionHours * 3600 * 1000 },
   });
+  // Lark redelivers for hours at most: its event ids are remembered that long, then forgotten.
+  const inbox = createEventPruner({
+    prune: createEventInbox(db).prune,
+    clock,
+    logger,
+    options: { name: "lark-inbox-retention", retentionMs: options.larkEvents.dedupHours * 3600 * 1000 },
+  });
   const runner = createJobRunner({
-    jobs: [dispatcher.job, sweeper.expiry, sweeper.retention, events, poller],
+    jobs: [dispatcher.job, sweeper.expiry, sweeper.retention, events, inbox, poller],
     logger,
   });
   return { cards: dispatcher, dispatcher, runner, limiters };

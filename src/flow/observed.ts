@@ -1,6 +1,6 @@
 import type { AuthTx, AuthUnitOfWork, Clock, NewAuthEvent } from "../domain/ports.js";
 import type { Route } from "../http/server.js";
-import type { CardActionHandler } from "../lark/card-listener.js";
+import type { CardActionHandler } from "../lark/card-callback.js";
 import type { SessionMetrics } from "../telemetry/session-metrics.js";
 import { createSessionTraces, withEntrySpan } from "../telemetry/session-traces.js";
 import { ATTR } from "../telemetry/tracing.js";

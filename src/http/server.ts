@@ -35,7 +35,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 export interface HttpServerDeps {
   readonly limits?: HttpLimits;
   readonly routes: (router: ConnectRouter) => void;
-  readonly ready: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  readonly ready: () => Promise<{ ready: boolean; checks: Record<string, unknown> }>;
   readonly metrics: Registry;
   readonly logger: Logger;
   readonly signals: ShutdownSignals;
@@ -46,6 +46,8 @@ export interface HttpServerDeps {
   readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   /** More GET routes (the OAuth pages); a key ending in `/` serves every path below it. */
   readonly pages?: Readonly<Record<string, Route>>;
+  /** POST routes by exact path that are not Connect's (the Lark webhook). */
+  readonly posts?: Readonly<Record<string, Route>>;
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -66,7 +68,8 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 /**
  * The HTTP/1.1 side: Connect and gRPC-Web for both services, `/healthz` (the process is
- * alive), `/readyz` (the database is reachable and migrated), `/metrics` (Prometheus).
+ * alive), `/readyz` (the database is reachable and migrated; Lark's state as details), `/metrics`
+ * (Prometheus), and the POST routes given (the Lark webhook).
  */
 export function createHttpServer(deps: HttpServerDeps): Server {
   const connect = connectNodeAdapter({
@@ -107,7 +110,12 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     (req, res) => {
       unanswered(res);
       const path = (req.url ?? "/").split("?")[0] ?? "/";
-      const route = req.method === "GET" ? (routes[path] ?? pageFor(deps.pages ?? {}, path)) : undefined;
+      const route =
+        req.method === "GET"
+          ? (routes[path] ?? pageFor(deps.pages ?? {}, path))
+          : req.method === "POST"
+            ? deps.posts?.[path]
+            : undefined;
       const handle = route ?? connect;
       if (!route) countUnsupportedMedia(res, deps.refused);
       Promise.resolve(handle(req, res)).catch((err: unknown) => {

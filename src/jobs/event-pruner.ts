@@ -6,6 +6,8 @@ import type { Job, JobLogger } from "./runner.js";
 export const DEFAULT_EVENT_RETENTION_MS = 24 * 3600 * 1000;
 
 export interface EventPrunerOptions {
+  /** The job's name (default `event-retention`); the Lark inbox is pruned by the same job as `lark-inbox-retention`. */
+  readonly name?: string;
   /** Events older than this are deleted (config; default 24 h). */
   readonly retentionMs?: number;
   /** Default 1 minute. */
@@ -34,7 +36,7 @@ export function createEventPruner(deps: EventPrunerDeps): Job {
   const batch = o.batchSize ?? 500;
   const maxBatches = o.maxBatches ?? 20;
   return {
-    name: "event-retention",
+    name: o.name ?? "event-retention",
     intervalMs: o.intervalMs ?? 60_000,
     async run(signal) {
       const before = new Date(deps.clock.now().getTime() - (o.retentionMs ?? DEFAULT_EVENT_RETENTION_MS));
@@ -44,7 +46,11 @@ export function createEventPruner(deps: EventPrunerDeps): Job {
         total += n;
         if (n < batch) break;
       }
-      if (total > 0) deps.logger.info({ events: total }, "pruned events past the retention window");
+      if (total > 0)
+        deps.logger.info(
+          { events: total, job: o.name ?? "event-retention" },
+          "pruned events past the retention window",
+        );
     },
   };
 }

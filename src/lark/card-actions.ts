@@ -2,7 +2,7 @@ import { DomainError } from "../domain/errors.js";
 import type { LarkCard } from "../domain/ports.js";
 import type { DeclineInput, DeclineResult } from "../domain/sessions/decline.js";
 import { type AuthSession, isSessionId } from "../domain/sessions/session.js";
-import type { CardAction, CardActionAnswer, CardActionHandler } from "./card-listener.js";
+import type { CardAction, CardActionAnswer, CardActionHandler } from "./card-callback.js";
 
 export interface DeclineHandlerDeps {
   /** domain/sessions/decline.ts, bound to its unit of work. */

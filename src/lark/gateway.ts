@@ -1,3 +1,4 @@
+import type * as lark from "@larksuiteoapi/node-sdk";
 import type { Tracer } from "@opentelemetry/api";
 import type { LarkAppConfig } from "../config/types.js";
 import type { LarkGateway } from "../domain/ports.js";
@@ -9,17 +10,18 @@ import {
   createCallPolicy,
   type LarkOperation,
 } from "./call-policy.js";
-import { type CardActionHandler, type CardActionListener, startCardActionListener } from "./card-listener.js";
 import { appOf, createLarkApps, type LarkApp } from "./clients.js";
+import type { OpenLink } from "./connection-supervisor.js";
 import { authorizeUrl } from "./endpoints.js";
 import * as identity from "./identity.js";
+import { longConnection } from "./long-connection.js";
 import * as messages from "./messages.js";
 import * as oauth from "./oauth.js";
 
 /** The domain's gateway plus what only the composition root uses: the long connections. */
 export interface LarkService extends LarkGateway {
-  /** One long connection per call; `close()` it on shutdown. */
-  startCardActionListener(appId: string, handler: CardActionHandler): CardActionListener;
+  /** How to dial the app's long connection, its events going to `dispatcher` (lark/long-connection.ts). */
+  longConnection(appId: string, dispatcher: lark.EventDispatcher, pongTimeoutSeconds: number): OpenLink;
 }
 
 /** The LarkGateway over the official node-sdk: one SDK client per configured app. */
@@ -74,6 +76,7 @@ export function createLarkGateway(deps: {
       call(appId, "authen.user_info", (a) => identity.getUserInfo(a, accessToken)),
     getTenantAccessToken: (appId) =>
       call(appId, "auth.tenant_access_token", (a) => identity.getTenantAccessToken(a)),
-    startCardActionListener: (appId, handler) => startCardActionListener(app(appId), handler, deps.logger),
+    longConnection: (appId, dispatcher, pongTimeoutSeconds) =>
+      longConnection(app(appId), dispatcher, deps.logger, pongTimeoutSeconds),
   };
 }

@@ -42,9 +42,13 @@ function summarize(value: unknown): unknown {
   );
 }
 
-/** A logger for the SDK's `logger` option that writes through our redacting pino logger. */
-export function sdkLogger(logger: Logger): lark.Logger {
-  const write = (level: SdkLevel) => (args: unknown) => {
+/**
+ * A logger for the SDK's `logger` option that writes through our redacting pino logger. `demote` writes
+ * everything at debug: for the long connection, whose supervisor reports each change of state itself.
+ */
+export function sdkLogger(logger: Logger, opts: { demote?: boolean } = {}): lark.Logger {
+  const write = (sdkLevel: SdkLevel) => (args: unknown) => {
+    const level = opts.demote ? "debug" : sdkLevel;
     // The SDK's LoggerProxy hands its varargs over as one array, and logs `formatErrors` as another.
     const parts = (Array.isArray(args) ? args : [args]).flat().map(summarize);
     const text = parts.filter((p) => typeof p === "string").join(" ");

@@ -98,13 +98,21 @@ describe("Lark faults on the code exchange", () => {
 });
 
 describe("Lark faults on user info", () => {
+  it("a passing 5xx is retried: the user is authorized", async () => {
+    const { id, redirect } = await approved();
+    env.emulator.addFault({ path: USER_INFO, status: 500, count: 1 });
+    expect((await callback(redirect)).html).toContain("Authorization complete");
+    await sessionIn(env.t, id, S.AUTHORIZED);
+  });
+
+  // A 5xx that outlasts the call policy's retries (the fault has no count), and a refusal, which is never retried.
   for (const [name, fault] of [
-    ["5xx", { status: 500 }],
-    ["an invalid-token refusal", { code: 99991663, status: 400 }],
+    ["a lasting 5xx", { status: 500 }],
+    ["an invalid-token refusal", { code: 99991663, status: 400, count: 1 }],
   ] as const) {
     it(`${name} fails the session USER_INFO_FAILED and stores no grant`, async () => {
       const { user, id, redirect } = await approved();
-      env.emulator.addFault({ path: USER_INFO, count: 1, ...fault });
+      env.emulator.addFault({ path: USER_INFO, ...fault });
       expect((await callback(redirect)).html).toContain("Authorization failed");
       expect((await sessionIn(env.t, id, S.FAILED)).failureReason).toBe("USER_INFO_FAILED");
       expect(

@@ -52,10 +52,17 @@ async function appWithUsers(users: number, flow: "redirect" | "device" = "redire
   return { appId: app.app_id, openIds };
 }
 
+/**
+ * One Lark attempt per send, so each injected fault is one failed dispatch: the dispatcher's durable
+ * retries are under test here; the call policy's in-call retries (which would absorb a passing 503
+ * before the dispatcher sees it) are proven in lark-gateway and auth-flow-faults.
+ */
+const ONE_ATTEMPT = { maxAttempts: 1 };
+
 function dispatcher(options: CardDispatcherOptions = {}, limiters: LarkLimiters = createLarkLimiters()) {
   return createCardDispatcher({
     store: createCardWorkStore(t.db, sealer),
-    gateway: emulatorGateway(emulator, apps),
+    gateway: emulatorGateway(emulator, apps, ONE_ATTEMPT),
     limiters,
     buildCard: (s, inputs) =>
       card(

@@ -10,6 +10,7 @@ const TABLES = [
   "auth_event_horizon",
   "auth_session",
   "lark_app",
+  "lark_inbound_event",
   "token_access_audit",
   "user_grant",
 ];

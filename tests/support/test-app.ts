@@ -60,7 +60,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-function captureLogs(): { logs: CapturedLogs; stream: Writable } {
+export function captureLogs(): { logs: CapturedLogs; stream: Writable } {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, cb) {

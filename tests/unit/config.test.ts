@@ -69,6 +69,16 @@ describe("configuration", () => {
         failureThreshold: 5,
         cooldownMs: 30_000,
       },
+      larkEvents: {
+        maxReconnectAttempts: 10,
+        reconnectBaseDelayMs: 1_000,
+        reconnectMaxDelayMs: 60_000,
+        heartbeatIntervalMs: 1_000,
+        pongTimeoutSeconds: 10,
+        fallbackToWebhook: false,
+        webhookMaxSkewSeconds: 300,
+        dedupHours: 24,
+      },
     });
   });
 
