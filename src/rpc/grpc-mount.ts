@@ -228,10 +228,19 @@ function streamHandler(
  */
 const encoded = new WeakMap<Message, Buffer>();
 
+/**
+ * The encoded message as a Buffer without a copy: toBinary hands back bytes of their own (a fresh
+ * slice of its writer), and grpc-js copies them into the frame anyway.
+ */
+function encode(schema: DescMethod["input" | "output"], msg: Message): Buffer {
+  const bytes = toBinary(schema, msg);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function encodeOnce(schema: DescMethod["output"], msg: Message): Buffer {
   let bytes = encoded.get(msg);
   if (bytes === undefined) {
-    bytes = Buffer.from(toBinary(schema, msg));
+    bytes = encode(schema, msg);
     encoded.set(msg, bytes);
   }
   return bytes;
@@ -253,12 +262,12 @@ export function addGrpcService(server: grpc.Server, service: DescService, deps: 
       path: `/${service.typeName}/${method.name}`,
       requestStream: false,
       responseStream: streaming,
-      requestSerialize: (msg: Message) => Buffer.from(toBinary(method.input, msg)),
+      requestSerialize: (msg: Message) => encode(method.input, msg),
       // Kept as bytes: GrpcPipelineCall decodes after authentication; a bad payload is INVALID_ARGUMENT.
       requestDeserialize: (bytes: Buffer) => bytes as unknown as Message,
       responseSerialize: streaming
         ? (msg: Message) => encodeOnce(method.output, msg)
-        : (msg: Message) => Buffer.from(toBinary(method.output, msg)),
+        : (msg: Message) => encode(method.output, msg),
       responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
       originalName: method.localName,
     };
