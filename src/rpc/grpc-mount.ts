@@ -15,7 +15,7 @@ import {
   undecodable,
 } from "./errors.js";
 import { endOf } from "./lifecycle.js";
-import { type Call, isStream, MAX_REQUEST_BYTES, type Next } from "./pipeline.js";
+import { type Call, isSharedAnswer, isStream, MAX_REQUEST_BYTES, type Next } from "./pipeline.js";
 
 /** What every grpc-js handler shares: the pipeline, the logger and the shutdown signal. */
 export interface GrpcMountDeps {
@@ -224,7 +224,8 @@ function streamHandler(
 /**
  * Encoded responses by message object. A stream message may be one object shared by many calls
  * (the event hub hands the same event to every watcher); encoding it once instead of per stream
- * is most of the fan-out's cost with thousands of watchers (bench/watchers.ts).
+ * is most of the fan-out's cost with thousands of watchers (bench/watchers.ts). A unary answer
+ * is looked up only when its handler shared it (shareAnswer: a cached token's answer).
  */
 const encoded = new WeakMap<Message, Buffer>();
 
@@ -267,7 +268,8 @@ export function addGrpcService(server: grpc.Server, service: DescService, deps: 
       requestDeserialize: (bytes: Buffer) => bytes as unknown as Message,
       responseSerialize: streaming
         ? (msg: Message) => encodeOnce(method.output, msg)
-        : (msg: Message) => encode(method.output, msg),
+        : (msg: Message) =>
+            isSharedAnswer(msg) ? encodeOnce(method.output, msg) : encode(method.output, msg),
       responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
       originalName: method.localName,
     };
