@@ -76,7 +76,9 @@ export async function createGrants(p: {
     }),
   );
   const audit = createTokenAuditWriter(db, {
-    onError: (err, dropped) => logger.error({ err, dropped }, "token audit write failed"),
+    onError: (err, pending) => logger.error({ err, pending }, "token audit write failed"),
+    onDropped: (dropped) =>
+      logger.error({ dropped }, "token reads left out of the audit trail: its buffer was full"),
   });
   const cache = observe.cache(
     createGrantCache({ store: observe.store(store), changes, maxEntries: overrides.grantCacheEntries }),

@@ -15,7 +15,7 @@ import {
   undecodable,
 } from "./errors.js";
 import { endOf } from "./lifecycle.js";
-import { type Call, isStream, MAX_REQUEST_BYTES, type Next } from "./pipeline.js";
+import { type Call, isSharedAnswer, isStream, MAX_REQUEST_BYTES, type Next } from "./pipeline.js";
 
 /** What every grpc-js handler shares: the pipeline, the logger and the shutdown signal. */
 export interface GrpcMountDeps {
@@ -235,14 +235,24 @@ function streamHandler(
 /**
  * Encoded responses by message object. A stream message may be one object shared by many calls
  * (the event hub hands the same event to every watcher); encoding it once instead of per stream
- * is most of the fan-out's cost with thousands of watchers (bench/watchers.ts).
+ * is most of the fan-out's cost with thousands of watchers (bench/watchers.ts). A unary answer
+ * is looked up only when its handler shared it (shareAnswer: a cached token's answer).
  */
 const encoded = new WeakMap<Message, Buffer>();
+
+/**
+ * The encoded message as a Buffer without a copy: toBinary hands back bytes of their own (a fresh
+ * slice of its writer), and grpc-js copies them into the frame anyway.
+ */
+function encode(schema: DescMethod["input" | "output"], msg: Message): Buffer {
+  const bytes = toBinary(schema, msg);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 function encodeOnce(schema: DescMethod["output"], msg: Message): Buffer {
   let bytes = encoded.get(msg);
   if (bytes === undefined) {
-    bytes = Buffer.from(toBinary(schema, msg));
+    bytes = encode(schema, msg);
     encoded.set(msg, bytes);
   }
   return bytes;
@@ -264,12 +274,13 @@ export function addGrpcService(server: grpc.Server, service: DescService, deps: 
       path: `/${service.typeName}/${method.name}`,
       requestStream: false,
       responseStream: streaming,
-      requestSerialize: (msg: Message) => Buffer.from(toBinary(method.input, msg)),
+      requestSerialize: (msg: Message) => encode(method.input, msg),
       // Kept as bytes: GrpcPipelineCall decodes after authentication; a bad payload is INVALID_ARGUMENT.
       requestDeserialize: (bytes: Buffer) => bytes as unknown as Message,
       responseSerialize: streaming
         ? (msg: Message) => encodeOnce(method.output, msg)
-        : (msg: Message) => Buffer.from(toBinary(method.output, msg)),
+        : (msg: Message) =>
+            isSharedAnswer(msg) ? encodeOnce(method.output, msg) : encode(method.output, msg),
       responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
       originalName: method.localName,
     };

@@ -82,3 +82,17 @@ export function isStream(result: CallResult): result is AsyncIterable<Message> {
 export class RequestNotRead extends Error {
   override readonly name = "RequestNotRead";
 }
+
+/** Answers handed to many calls; see shareAnswer. */
+const shared = new WeakSet<Message>();
+
+/**
+ * Marks a response that a handler hands to many calls (built once from an immutable value, never
+ * changed afterwards): the gRPC mount then encodes it once rather than per call.
+ */
+export function shareAnswer<M extends Message>(msg: M): M {
+  shared.add(msg);
+  return msg;
+}
+
+export const isSharedAnswer = (msg: Message): boolean => shared.has(msg);

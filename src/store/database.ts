@@ -4,6 +4,20 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.js";
 import { ormOptions } from "./orm-config.js";
 import { disconnectPool, type PgPool } from "./pool-disconnect.js";
 
+/**
+ * A statement for the lean path (`Database.query`): `$1`-style parameters and a name unique to its
+ * text, under which PostgreSQL parses and plans it once per connection.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** The part of the driver's `pg` pool the lean path uses. */
+interface QueryPool {
+  query(config: { name?: string; text: string; values: readonly unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
 /** How to reach the database; see openDatabase. */
 export interface DatabaseOptions {
   /** A PostgreSQL URL; when unset the embedded PGlite is used. */
@@ -45,6 +59,15 @@ export interface Database {
    * (`backgroundPoolSize`). Everything else is this Database's. Build jobs' stores on it.
    */
   readonly background: Database;
+  /**
+   * One statement straight on this lane's driver pool, without an EntityManager: for the few hot
+   * statements where a fork, the ORM's query formatting and a parse and plan per call are the cost
+   * (the cold token read, the audit trail's batches). Rows come back through the same pool and so
+   * the same type parsers as `em().execute`. Never for work that belongs in a transaction.
+   * Prepared under its name on PostgreSQL; embedded, PGlite's one session is shared by every
+   * connection, so a named statement of one would collide with another's: it runs unnamed there.
+   */
+  query<R>(statement: PreparedStatement, values: readonly unknown[]): Promise<R[]>;
   /** True when a trivial query succeeds within `timeoutMs` (default 2000); never throws. */
   ping(timeoutMs?: number): Promise<boolean>;
   /** How many migrations in `migrations/` the database has not applied yet. */
@@ -199,16 +222,28 @@ async function closeLane(l: OpenLane, mode: Database["mode"], start: number, tim
   }
 }
 
+/** `Database.query` on one lane's pool (MikroORM opens a lane's connection on first use). */
+function leanQuery(lane: OpenLane, mode: Database["mode"]): Database["query"] {
+  let pool: QueryPool | undefined;
+  return async <R>(statement: PreparedStatement, values: readonly unknown[]) => {
+    pool ??= (await lane.orm.em.getConnection().getNativeClient()) as QueryPool;
+    const { text } = statement;
+    const config = mode === "postgres" ? { name: statement.name, text, values } : { text, values };
+    return (await pool.query(config)).rows as R[];
+  };
+}
+
 function createHandle(h: Handle): Database {
   const { mode, url } = h;
   const [main, background = main] = h.lanes;
   const orm = main.orm;
   let closing: Promise<void> | undefined;
-  const view = (em: () => EntityManager): Database => ({
+  const view = (em: () => EntityManager, query: Database["query"]): Database => ({
     orm,
     mode,
     url,
     em,
+    query,
     get background() {
       return jobs;
     },
@@ -222,7 +257,7 @@ function createHandle(h: Handle): Database {
       return closing;
     },
   });
-  const db = view(() => orm.em.fork());
-  const jobs = background === main ? db : view(() => background.orm.em.fork());
+  const db = view(() => orm.em.fork(), leanQuery(main, mode));
+  const jobs = background === main ? db : view(() => background.orm.em.fork(), leanQuery(background, mode));
   return db;
 }

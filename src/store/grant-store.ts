@@ -2,7 +2,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Sealer } from "../crypto/seal.js";
 import type { ClaimResult, GrantChange, GrantStore, RefreshClaim } from "../domain/grants/grant.js";
 import type { LarkUserTokens } from "../domain/ports.js";
-import type { Database } from "./database.js";
+import type { Database, PreparedStatement } from "./database.js";
 import {
   appendGrantEvent,
   GRANT_COLUMNS,
@@ -10,6 +10,7 @@ import {
   grantAad,
   grantFromRow,
   toDate,
+  USER_COLUMN,
   userColumn,
 } from "./grant-rows.js";
 import { storeCall } from "./store-errors.js";
@@ -76,6 +77,27 @@ interface LeaseRow {
 
 const FENCE = "id = ? and lease_owner = ? and version = ?";
 
+/**
+ * The reads every token request may make (the cache's misses), on the lean path: prepared once per
+ * connection, no EntityManager fork (Database.query).
+ */
+const FIND_BY: Readonly<Record<keyof typeof USER_COLUMN, PreparedStatement>> = {
+  open_id: findBy("open_id"),
+  user_id: findBy("user_id"),
+  union_id: findBy("union_id"),
+};
+const FIND_BY_ID: PreparedStatement = {
+  name: "lark_auth_grant_by_id",
+  text: `select ${GRANT_COLUMNS} from user_grant where id = $1`,
+};
+
+function findBy(column: keyof typeof USER_COLUMN): PreparedStatement {
+  return {
+    name: `lark_auth_grant_by_${column}`,
+    text: `select ${GRANT_COLUMNS} from user_grant where app_id = $1 and ${USER_COLUMN[column]} = $2`,
+  };
+}
+
 /** The GrantStore port: raw SQL where a statement's atomicity is the point, every call its own fork. */
 export function createGrantStore(db: Database, sealer: Sealer, signal: LocalChangeSignal): GrantStore {
   const open = (row: GrantRow) => grantFromRow(row, sealer);
@@ -140,22 +162,15 @@ export function createGrantStore(db: Database, sealer: Sealer, signal: LocalChan
   return {
     find: (appId, user) =>
       storeCall("find grant", async () => {
-        const column = userColumn(user);
-        if (!column) return undefined;
-        const rows = await db
-          .em()
-          .execute<GrantRow[]>(`select ${GRANT_COLUMNS} from user_grant where app_id = ? and ${column} = ?`, [
-            appId,
-            user.value,
-          ]);
-        return rows[0] && open(rows[0]);
+        const statement = user.kind === "email" ? undefined : FIND_BY[user.kind];
+        if (!statement) return undefined;
+        const [row] = await db.query<GrantRow>(statement, [appId, user.value]);
+        return row && open(row);
       }),
     findById: (grantId) =>
       storeCall("find grant", async () => {
-        const rows = await db
-          .em()
-          .execute<GrantRow[]>(`select ${GRANT_COLUMNS} from user_grant where id = ?`, [grantId]);
-        return rows[0] && open(rows[0]);
+        const [row] = await db.query<GrantRow>(FIND_BY_ID, [grantId]);
+        return row && open(row);
       }),
     claimRefresh: (grantId, version, owner, leaseMs) =>
       storeCall("claim refresh", async () => {

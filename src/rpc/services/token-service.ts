@@ -4,6 +4,7 @@ import {
   type GetTenantAccessTokenRequest,
   GetTenantAccessTokenResponseSchema,
   type GetUserAccessTokenRequest,
+  type GetUserAccessTokenResponse,
   GetUserAccessTokenResponseSchema,
   type GetUserInfoRequest,
   GetUserInfoResponseSchema,
@@ -20,7 +21,7 @@ import type { TokenUseCases } from "../../domain/grants/token-service.js";
 import type { UserRef } from "../../domain/users.js";
 import { identityToPb, userRefFromPb } from "../../wire/codec.js";
 import { type CallContext, callerOf } from "../context.js";
-import type { ServiceImpl } from "../pipeline.js";
+import { type ServiceImpl, shareAnswer } from "../pipeline.js";
 
 /** The longest a call waits on a refresh when the caller set no (or a longer) deadline. */
 const MAX_WAIT_MS = 10_000;
@@ -40,6 +41,22 @@ function tokenToPb(grant: StoredGrant): UserAccessToken {
   });
 }
 
+/**
+ * The answer for a grant, built once per grant object: the cache hands out the same immutable
+ * StoredGrant until the grant changes, so a cached read reuses its answer (and its encoding, see
+ * shareAnswer) instead of rebuilding both per call. Entries go with the grant objects.
+ */
+const answers = new WeakMap<StoredGrant, GetUserAccessTokenResponse>();
+
+function answerFor(grant: StoredGrant): GetUserAccessTokenResponse {
+  let answer = answers.get(grant);
+  if (!answer) {
+    answer = shareAnswer(create(GetUserAccessTokenResponseSchema, { token: tokenToPb(grant) }));
+    answers.set(grant, answer);
+  }
+  return answer;
+}
+
 /** Validation guarantees the reference is set (and is not an email here). */
 const userOf = (req: { user?: Parameters<typeof userRefFromPb>[0] }): UserRef =>
   userRefFromPb(req.user) as UserRef;
@@ -54,8 +71,7 @@ export function createTokenServiceHandlers(tokens: TokenUseCases): ServiceImpl<t
         requiredScopes: req.requiredScopes,
         minValidSeconds: req.minValidSeconds,
       };
-      const grant = await tokens.getUserAccessToken(callerOf(ctx), request, waitMsOf(ctx));
-      return create(GetUserAccessTokenResponseSchema, { token: tokenToPb(grant) });
+      return answerFor(await tokens.getUserAccessToken(callerOf(ctx), request, waitMsOf(ctx)));
     },
     async refreshUserAccessToken(req: RefreshUserAccessTokenRequest, ctx: CallContext) {
       const request = { appId: req.appId, user: userOf(req) };
