@@ -46,8 +46,8 @@ describe("event inbox across replicas", () => {
     const [a, b] = replicas as [EventInbox, EventInbox];
     const key = { appId: APP, eventId: "released" };
     const now = new Date();
-    expect((await a.claim(key, "card.action.trigger", now, LEASE_MS)).kind).toBe("claimed");
-    await a.release(key);
+    const claim = await a.claim(key, "card.action.trigger", now, LEASE_MS);
+    if (claim.kind === "claimed") await a.release(key, claim.lease);
     expect((await b.claim(key, "card.action.trigger", now, LEASE_MS)).kind).toBe("claimed");
     await b.complete(key, '{"toast":1}', now);
     const later = await Promise.all([a, b].map((r) => r.claim(key, "card.action.trigger", now, LEASE_MS)));
@@ -55,5 +55,20 @@ describe("event inbox across replicas", () => {
       { kind: "done", answer: '{"toast":1}' },
       { kind: "done", answer: '{"toast":1}' },
     ]);
+  });
+
+  it("keeps a takeover's claim when the handler whose lease lapsed gives up late", async () => {
+    const [a, b] = replicas as [EventInbox, EventInbox];
+    const key = { appId: APP, eventId: "taken-over" };
+    const t0 = new Date();
+    const first = await a.claim(key, "card.action.trigger", t0, 1_000);
+    const later = new Date(t0.getTime() + 5_000);
+    const second = await b.claim(key, "card.action.trigger", later, LEASE_MS);
+    expect([first.kind, second.kind]).toEqual(["claimed", "claimed"]);
+    // The slow first handler fails and releases: that must not free the event under the second one.
+    if (first.kind === "claimed") await a.release(key, first.lease);
+    expect((await a.claim(key, "card.action.trigger", later, LEASE_MS)).kind).toBe("busy");
+    if (second.kind === "claimed") await b.release(key, second.lease);
+    expect((await a.claim(key, "card.action.trigger", later, LEASE_MS)).kind).toBe("claimed");
   });
 });
