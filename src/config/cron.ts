@@ -63,7 +63,8 @@ function parseField(text: string, spec: FieldSpec): { values: Set<number>; any: 
       throw new CronSyntaxError(`${spec.name}: step "${stepText}" must be a positive integer`);
     let [from, to] = [spec.min, spec.max];
     if (range !== "*") {
-      const [a = "", b] = range.split("-");
+      const [a = "", b, extraEnd] = range.split("-");
+      if (extraEnd !== undefined) throw new CronSyntaxError(`${spec.name}: range "${range}" has two ends`);
       from = value(a, spec);
       to = b === undefined ? (stepText === undefined ? from : spec.max) : value(b, spec);
       if (to < from) throw new CronSyntaxError(`${spec.name}: range "${range}" runs backwards`);

@@ -5,7 +5,11 @@
 /** What claiming an event found. */
 export type InboxClaim =
   /** Nobody handled it yet (or the one who was gave up its lease): this caller handles it now. */
-  | { readonly kind: "claimed" }
+  | {
+      readonly kind: "claimed";
+      /** Until when the claim holds; it also names this claim, so a lapsed claimer cannot release a takeover. */
+      readonly lease: Date;
+    }
   /** Handled already: Lark gets the same answer again, nothing runs twice. */
   | { readonly kind: "done"; readonly answer?: string }
   /** Another handler holds it right now: not acknowledged, so Lark asks again later. */
@@ -21,8 +25,11 @@ export interface EventInbox {
   claim(key: InboundEventKey, eventType: string, now: Date, leaseMs: number): Promise<InboxClaim>;
   /** The handler succeeded: the event is done, `answer` (JSON) is what redeliveries get. */
   complete(key: InboundEventKey, answer: string | undefined, now: Date): Promise<void>;
-  /** The handler failed: the claim goes, so a redelivery runs it again. */
-  release(key: InboundEventKey): Promise<void>;
+  /**
+   * The handler failed: the claim goes, so a redelivery runs it again; unless the claim lapsed and
+   * another handler took the event over (`lease` is no longer the row's), whose claim it then keeps.
+   */
+  release(key: InboundEventKey, lease: Date): Promise<void>;
   /** Forgets up to `limit` events received before `before`; returns how many. */
   prune(before: Date, limit: number): Promise<number>;
 }

@@ -125,7 +125,7 @@ export function createInboundDispatcher(
       count("failed");
       log.error({ err, event_id: eventId }, "card action handler failed");
       await deps.inbox
-        .release(key)
+        .release(key, claim.lease)
         .catch((e: unknown) => log.error({ err: e, event_id: eventId }, "releasing a failed event failed"));
       return toResponse(FAILED);
     }

@@ -12,15 +12,16 @@ export function createEventInbox(db: Database): EventInbox {
     claim: (key, eventType, now, leaseMs) =>
       storeCall("claim inbound event", async (): Promise<InboxClaim> => {
         const em = db.em();
+        const lease = new Date(now.getTime() + leaseMs);
         const claimed = await em.execute<unknown[]>(
           `insert into lark_inbound_event (app_id, event_id, event_type, received_time, lease_until)
            values (?, ?, ?, ?, ?)
            on conflict (app_id, event_id) do update set lease_until = excluded.lease_until
            where lark_inbound_event.done_time is null and lark_inbound_event.lease_until < excluded.received_time
            returning 1`,
-          [key.appId, key.eventId, eventType, now, new Date(now.getTime() + leaseMs)],
+          [key.appId, key.eventId, eventType, now, lease],
         );
-        if (claimed.length > 0) return { kind: "claimed" };
+        if (claimed.length > 0) return { kind: "claimed", lease };
         const [row] = await em.execute<{ done_time: unknown; answer: string | null }[]>(
           "select done_time, answer from lark_inbound_event where app_id = ? and event_id = ?",
           [key.appId, key.eventId],
@@ -38,14 +39,14 @@ export function createEventInbox(db: Database): EventInbox {
             [now, answer ?? null, key.appId, key.eventId],
           );
       }),
-    release: (key) =>
+    release: (key, lease) =>
       storeCall("release inbound event", async () => {
         await db
           .em()
-          .execute("delete from lark_inbound_event where app_id = ? and event_id = ? and done_time is null", [
-            key.appId,
-            key.eventId,
-          ]);
+          .execute(
+            "delete from lark_inbound_event where app_id = ? and event_id = ? and done_time is null and lease_until = ?",
+            [key.appId, key.eventId, lease],
+          );
       }),
     prune: (before, limit) =>
       storeCall("prune inbound events", async () => {

@@ -34,6 +34,8 @@ describe("cron schedules (UTC)", () => {
     expect(cronProblem("60 * * * *")).toMatch(/minute: "60"/);
     expect(cronProblem("5-1 * * * *")).toMatch(/backwards/);
     expect(cronProblem("*/0 * * * *")).toMatch(/step/);
+    // Read as "1-2" before: a typo must not run on a schedule nobody wrote.
+    expect(cronProblem("1-2-3 * * * *")).toMatch(/minute: range "1-2-3" has two ends/);
     expect(cronProblem("0 0 31 2 *")).toMatch(/never matches/);
     expect(cronProblem("0 3 * * *")).toBeUndefined();
   });
