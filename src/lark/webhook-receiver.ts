@@ -40,19 +40,21 @@ const REFUSED_STATUS: Record<WebhookRefusal, number> = {
 export function createWebhookReceiver(deps: WebhookReceiverDeps) {
   const verify = createWebhookVerifier(deps.apps, { maxSkewSeconds: deps.maxSkewSeconds, now: deps.now });
   const log = deps.logger.child({ component: "lark-webhook" });
+  const refusals = refusalLog(log, deps.now ?? Date.now);
   return async function receive(req: {
     headers: Readonly<Record<string, string | string[] | undefined>>;
     body: string;
   }): Promise<WebhookAnswer> {
     const verdict = verify(req);
     if (!verdict.ok) {
-      log.warn({ refusal: verdict.refusal }, "Lark webhook request refused");
+      refusals.note(verdict.refusal);
       return { status: REFUSED_STATUS[verdict.refusal], body: { error: verdict.refusal } };
     }
     const { app, envelope } = verdict;
     if (envelope.type === "url_verification") return { status: 200, body: { challenge: envelope.challenge } };
     const dispatcher = deps.dispatcherOf(app.appId);
     if (!dispatcher || !deps.accepting(app.appId)) {
+      verdict.forget();
       deps.metrics?.received(app.appId, "webhook", "rejected");
       log.warn({ app_id: app.appId }, "Lark webhook event for an app on its long connection; refused");
       return { status: 409, body: { error: "long_connection_mode" } };
@@ -66,9 +68,31 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps) {
       }
       return { status: 200, body: result ?? {} };
     } catch (err) {
+      // Lark retries a failed delivery, possibly with the same timestamp and nonce: let it through.
+      verdict.forget();
       if (err instanceof NotAcknowledged) return { status: 503, body: { error: "busy" } };
       log.error({ err, app_id: app.appId }, "Lark webhook event failed");
       return { status: 500, body: { error: "internal" } };
     }
+  };
+}
+
+/**
+ * Logs refused requests at most once a minute per kind, with how many there were: anyone can post
+ * forged requests, and one warn line each would let them flood the logs.
+ */
+function refusalLog(log: Logger, now: () => number) {
+  const last = new Map<WebhookRefusal, { at: number; suppressed: number }>();
+  return {
+    note(refusal: WebhookRefusal): void {
+      const t = now();
+      const entry = last.get(refusal);
+      if (entry && t - entry.at < 60_000) {
+        entry.suppressed++;
+        return;
+      }
+      log.warn({ refusal, suppressed: entry?.suppressed ?? 0 }, "Lark webhook request refused");
+      last.set(refusal, { at: t, suppressed: 0 });
+    },
   };
 }

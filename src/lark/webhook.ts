@@ -24,7 +24,13 @@ export type WebhookRefusal =
   | "not_encrypted";
 
 export type WebhookVerdict =
-  | { readonly ok: true; readonly app: WebhookApp; readonly envelope: Record<string, unknown> }
+  | {
+      readonly ok: true;
+      readonly app: WebhookApp;
+      readonly envelope: Record<string, unknown>;
+      /** Forgets the request's nonce: an answer that asks Lark to retry must not refuse the retry. */
+      readonly forget: () => void;
+    }
   | { readonly ok: false; readonly refusal: WebhookRefusal };
 
 export interface WebhookVerifierOptions {
@@ -143,8 +149,10 @@ export function createWebhookVerifier(apps: readonly WebhookApp[], options: Webh
       return { ok: false, refusal: "bad_token" };
     const claimed = asObject(envelope.header)?.app_id;
     if (claimed !== undefined && claimed !== app.appId) return { ok: false, refusal: "unknown_app" };
-    const stale = fresh(header(req, "x-lark-request-timestamp"), header(req, "x-lark-request-nonce"));
+    const timestamp = header(req, "x-lark-request-timestamp");
+    const nonce = header(req, "x-lark-request-nonce");
+    const stale = fresh(timestamp, nonce);
     if (stale) return { ok: false, refusal: stale };
-    return { ok: true, app, envelope };
+    return { ok: true, app, envelope, forget: () => seen.delete(`${timestamp}\n${nonce}`) };
   };
 }
