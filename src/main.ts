@@ -17,11 +17,20 @@ function nodeIsTooOld(version: string): boolean {
   return major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1]);
 }
 
+/**
+ * A second signal this soon after the first is the same Ctrl-C delivered twice: the terminal sends
+ * it to the whole process group, and `npm start` forwards its own copy to node as well.
+ */
+const SAME_SIGNAL_MS = 1000;
+
 function handleSignals(app: App, tracing?: TracingSdk): void {
-  let signals = 0;
+  let first: number | undefined;
   const stop = (signal: string) => {
-    signals += 1;
-    if (signals > 1) process.exit(1); // A second Ctrl-C means "now".
+    if (first !== undefined) {
+      if (Date.now() - first < SAME_SIGNAL_MS) return;
+      process.exit(1); // A second Ctrl-C, pressed on purpose, means "now".
+    }
+    first = Date.now();
     app.logger.info({ signal }, "signal received");
     // The spans of the shutdown itself are flushed too, before the process exits.
     app.close().then(

@@ -297,6 +297,22 @@ describe("the service as a real process (node --import tsx src/main.ts), sandbox
     }
   });
 
+  it("shuts down cleanly on a Ctrl-C delivered twice at once (the terminal's copy and npm's)", async () => {
+    const r = await start();
+    r.proc.child.kill("SIGINT");
+    // Apart enough to be two signals (the kernel merges a pending duplicate), as npm's copy arrives.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    r.proc.child.kill("SIGINT");
+    const exit = await Promise.race([
+      r.proc.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no exit within 15 s")), 15_000)),
+    ]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(r.proc.logRecords().some((rec) => rec.msg === "stopped")).toBe(true);
+    // The data dir's lock went with the process, so the next start does not have to take it over.
+    expect(existsSync(join(dataDir, "lark-auth.lock"))).toBe(false);
+  }, 60_000);
+
   it("starts on a relative data dir, as the default ./.data is", async () => {
     const relDir = await mkdtemp(join(tmpdir(), "lark-auth-rel-"));
     try {
