@@ -119,7 +119,8 @@ describe("re-authorization nudges", () => {
     // A claim given back (its card failed) is due again; the fence keeps a stale give-back harmless.
     const [first] = claimed;
     if (first) {
-      const [{ now } = { now: new Date() }] = await t.db.em().execute<{ now: Date }[]>("select now() as now");
+      const [clock] = await t.db.em().execute<{ now: string }[]>("select now()::text as now");
+      expect(clock?.now).toMatch(/^\d{4}-/);
       await store.unclaim(first);
       const again = await store.claimDue([], due, 100);
       // Claimed again: by this claimer, or by the service's own job that ran in between.
@@ -127,7 +128,7 @@ describe("re-authorization nudges", () => {
         .em()
         .execute<{ fresh: boolean }[]>(
           "select reauth_nudge_time >= ? as fresh from user_grant where id = ?",
-          [now, first.grantId],
+          [clock?.now, first.grantId],
         );
       expect(again.some((c) => c.grantId === first.grantId) || row?.fresh === true).toBe(true);
       await store.unclaim(first); // stale now: the newer claim stands
