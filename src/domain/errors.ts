@@ -18,6 +18,7 @@ export const DomainErrorCode = {
   LARK_UNAVAILABLE: "LARK_UNAVAILABLE",
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
   CURSOR_EXPIRED: "CURSOR_EXPIRED",
+  CURSOR_UNKNOWN: "CURSOR_UNKNOWN",
   SHUTTING_DOWN: "SHUTTING_DOWN",
   STATE_INVALID: "STATE_INVALID",
   STATE_ALREADY_USED: "STATE_ALREADY_USED",
@@ -117,6 +118,8 @@ const IS_FAULT: Record<DomainErrorCode, boolean> = {
   LARK_UNAVAILABLE: true,
   STORE_UNAVAILABLE: true,
   CURSOR_EXPIRED: false,
+  // A cursor from another deployment or a wiped database: the caller's to restart, not our fault.
+  CURSOR_UNKNOWN: false,
   SHUTTING_DOWN: false,
   STATE_INVALID: false,
   STATE_ALREADY_USED: false,

@@ -95,9 +95,14 @@ export function cursorToString(id: bigint): string {
   return id.toString();
 }
 
+/** Event ids are PostgreSQL bigints: no id this service issued is larger. */
+const MAX_EVENT_ID = 2n ** 63n - 1n;
+
 /** The id a cursor names, or undefined when it is not one this service issued. */
 export function cursorFromString(cursor: string): bigint | undefined {
-  return /^[0-9]{1,19}$/.test(cursor) ? BigInt(cursor) : undefined;
+  if (!/^[0-9]{1,19}$/.test(cursor)) return undefined;
+  const id = BigInt(cursor);
+  return id <= MAX_EVENT_ID ? id : undefined;
 }
 
 /** The protobuf AuthEvent for a stored event. */

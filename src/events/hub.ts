@@ -76,6 +76,17 @@ function observeLag(observe: (seconds: number) => void, rows: readonly HubEvent[
   });
 }
 
+/**
+ * The error for a cursor beyond every event this log has issued: from another deployment or a
+ * database that was wiped. Waiting on it would silently skip events until the ids caught up.
+ */
+export function cursorUnknown(): DomainError {
+  return new DomainError(
+    DomainErrorCode.CURSOR_UNKNOWN,
+    "after_event_id is ahead of the newest event: it was not issued by this deployment's log; restart with from_oldest, or without a cursor",
+  );
+}
+
 /** The error for a cursor that retention has passed. */
 export function cursorExpired(): DomainError {
   return new DomainError(
@@ -191,7 +202,12 @@ export function createEventHub(deps: EventHubDeps): EventHub {
   };
 
   const begin = async (w: Watcher, filter: WatchFilter, start: WatchStart) => {
-    if (start.kind === "after" && (await deps.log.horizon()) > start.id) return w.fail(cursorExpired());
+    if (start.kind === "after") {
+      if ((await deps.log.horizon()) > start.id) return w.fail(cursorExpired());
+      // Ahead of this hub's head is normal for a cursor from a faster replica; ahead of the
+      // database's newest id, never.
+      if (start.id > head && start.id > (await deps.log.latestId())) return w.fail(cursorUnknown());
+    }
     if (start.kind === "oldest") w.cursor = await deps.log.horizon();
     const range: EventRange = { appId: filter.appId, sessionId: filter.sessionId };
     await catchUp(w, range, start.kind === "after");

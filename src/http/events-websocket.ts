@@ -43,12 +43,24 @@ function authorizationOf(req: IncomingMessage): string | undefined {
   return key === undefined ? undefined : `Bearer ${key}`;
 }
 
-function send(ws: WebSocket, text: string): Promise<void> | undefined {
+/**
+ * Sends `text`; past the high-water mark, resolves once it was written or `ended` aborts (the
+ * watch failed meanwhile, e.g. too slow: its reason must reach the socket, behind the queued data,
+ * and not wait for a reader that may never come).
+ */
+function send(ws: WebSocket, text: string, ended: AbortSignal): Promise<void> | undefined {
   if (ws.bufferedAmount < HIGH_WATER_BYTES) {
     ws.send(text);
     return undefined;
   }
-  return new Promise((resolve) => ws.send(text, () => resolve()));
+  return new Promise((resolve) => {
+    const done = () => {
+      ended.removeEventListener("abort", done);
+      resolve();
+    };
+    ended.addEventListener("abort", done, { once: true });
+    ws.send(text, done);
+  });
 }
 
 /** Streams one watch to one socket and closes it with a code and reason, whatever ends it. */
@@ -56,6 +68,7 @@ async function serve(deps: EventsWebSocketDeps, ws: WebSocket, req: IncomingMess
   const closed = new AbortController();
   // The socket closing is the client leaving, as a cancelled RPC is (the watch ends CANCELLED).
   ws.once("close", () => closed.abort(clientCancelled()));
+  const ended = new AbortController();
   const header = (name: string) => {
     if (name === "authorization") return authorizationOf(req);
     const v = req.headers[name];
@@ -65,6 +78,9 @@ async function serve(deps: EventsWebSocketDeps, ws: WebSocket, req: IncomingMess
     header,
     signals: () => [closed.signal, deps.signals.shutdown],
     transport: "websocket" as const,
+    streamEnded: (err: Error | undefined) => {
+      if (err) ended.abort(err);
+    },
   };
   const ctx = newCallContext({ method: WATCH, source, logger: deps.logger });
   try {
@@ -73,7 +89,8 @@ async function serve(deps: EventsWebSocketDeps, ws: WebSocket, req: IncomingMess
     if (!isStream(result)) throw new Error("WatchAuthEvents returned a single answer");
     for await (const msg of result as AsyncIterable<WatchResponse>) {
       if (closed.signal.aborted) return;
-      await send(ws, jsonOf(msg));
+      // After a wait cut short by the watch failing, the next read throws its error: closed below.
+      await send(ws, jsonOf(msg), ended.signal);
     }
     if (deps.signals.shutdown.aborted) throw shuttingDown();
     if (!closed.signal.aborted) ws.close(1000, "END");
@@ -100,6 +117,9 @@ export function createEventsWebSocket(deps: EventsWebSocketDeps): EventsWebSocke
   const alive = new WeakSet<WebSocket>();
   const timer = setInterval(() => {
     for (const ws of wss.clients) {
+      // A closing socket has its close frame queued behind unread data; ws's own close timeout
+      // (30 s) cuts it if the client never reads, and cutting it sooner would drop that frame.
+      if (ws.readyState !== ws.OPEN) continue;
       if (!alive.has(ws)) {
         ws.close(CLOSE_CODE_BASE + 4, "PING_TIMEOUT");
         setTimeout(() => ws.terminate(), 1000).unref();

@@ -14,6 +14,8 @@ export interface CallSource {
   signals(): AbortSignal[];
   /** The events WebSocket says so; any other source is an RPC transport. */
   readonly transport?: CallTransport;
+  /** See CallContext.streamEnded. */
+  readonly streamEnded?: (err: Error | undefined) => void;
 }
 
 export interface CallContextInit {
@@ -55,6 +57,10 @@ class LazyCallContext implements CallContext {
 
   get transport(): CallTransport {
     return this.init.source.transport ?? "grpc";
+  }
+
+  streamEnded(err: Error | undefined): void {
+    this.init.source.streamEnded?.(err);
   }
 
   get signal(): AbortSignal {

@@ -26,6 +26,12 @@ export interface CallContext {
   readonly deadline?: Date;
   /** For metrics only: handlers behave alike on every transport. */
   readonly transport?: CallTransport;
+  /**
+   * A streaming handler calls this when its source ended (with the error, e.g. a watcher too slow),
+   * which may be long before the transport reads that far: a transport blocked on a socket that is
+   * not being read learns the reason at once and can close with it behind the queued data.
+   */
+  streamEnded?(err: Error | undefined): void;
   /** Reads a request header (gRPC metadata or HTTP header), lower-case name. */
   header(name: string): string | undefined;
   /** Set by the authentication interceptor before any handler runs. */

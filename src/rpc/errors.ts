@@ -28,6 +28,7 @@ const STATUS: Record<DomainErrorCode, Code> = {
   LARK_UNAVAILABLE: Code.Unavailable,
   STORE_UNAVAILABLE: Code.Unavailable,
   CURSOR_EXPIRED: Code.OutOfRange,
+  CURSOR_UNKNOWN: Code.OutOfRange,
   SHUTTING_DOWN: Code.Unavailable,
   STATE_INVALID: Code.InvalidArgument,
   STATE_ALREADY_USED: Code.FailedPrecondition,

@@ -101,6 +101,28 @@ describe("WatchAuthEvents over every transport", () => {
     }
   }, 150_000);
 
+  it("a WebSocket reader paused longer than the ping timeout still gets 4008 WATCHER_TOO_SLOW, behind the queued data", async () => {
+    // Pings every 10 s: a paused client cannot answer them, so before the close frame was queued at
+    // the moment the watcher failed, the ping timer cut the socket (1006) before the client resumed.
+    const slow = await startReplica(t.db, { maxBuffered: 8 }, 10_000);
+    try {
+      const first = await writeEvent(t.db, "SESSION_CREATED");
+      const ws = openWs(slow, `?app_id=${TEST_APP_ID}&after_event_id=${first}`, {
+        header: `Bearer ${ADMIN_KEY}`,
+      });
+      await until(() => ws.messages.length > 0, 10_000, "a first bookmark");
+      ws.ws.pause();
+      const written = await overflow(t.db, slow, first);
+      await new Promise((r) => setTimeout(r, 21_000)); // two ping intervals unanswered
+      ws.ws.resume();
+      expect(await ws.closed).toEqual({ code: 4000 + Code.ResourceExhausted, reason: "WATCHER_TOO_SLOW" });
+      const got = ws.eventIds();
+      expect(got).toEqual(written.slice(0, got.length));
+    } finally {
+      await slow.close();
+    }
+  }, 150_000);
+
   it("pings idle sockets; one that never answers a ping is closed 4004 PING_TIMEOUT", async () => {
     const pinging = await startReplica(t.db, {}, 1000);
     try {

@@ -157,6 +157,33 @@ describe("WatchAuthEvents on one replica", () => {
       })(),
     );
     expect(bad.code).toBe(Code.InvalidArgument);
+    // Nineteen digits beyond a bigint: refused before any database read, not retried for ever.
+    const huge = await rejection(
+      (async () => {
+        for await (const _ of r.client().watchAuthEvents({ afterEventId: "9999999999999999999" })) break;
+      })(),
+    );
+    expect(huge.code).toBe(Code.InvalidArgument);
+  });
+
+  it("answers OUT_OF_RANGE CURSOR_UNKNOWN for a cursor ahead of every event issued (another deployment's)", async () => {
+    const newest = await write("SESSION_CREATED");
+    const err = await rejection(
+      (async () => {
+        for await (const _ of r
+          .client()
+          .watchAuthEvents({ afterEventId: (BigInt(newest) + 1000n).toString() }))
+          break;
+      })(),
+    );
+    expect(err.code).toBe(Code.OutOfRange);
+    expect(reasonOf(err)).toBe("CURSOR_UNKNOWN");
+    // The newest id itself is a valid cursor: the watcher waits for what comes next.
+    const ok = record(r.client(), { afterEventId: newest });
+    const next = await write("SESSION_CREATED");
+    await ok.waitFor(1);
+    expect(ok.ids()).toEqual([next]);
+    ok.abort.abort();
   });
 
   it("keeps a watcher that keeps reading through a burst many times its buffer", async () => {

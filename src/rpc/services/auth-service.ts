@@ -67,14 +67,16 @@ function startInput(req: StartAuthorizationRequest): StartAuthorizationInput {
 /** AuthService: decode, call the domain, encode. Nothing else lives here. */
 /**
  * Counts the watch while it is open, then why it ended: the error it failed with, else what
- * aborted its call (CANCELLED, SHUTTING_DOWN, DEADLINE_EXCEEDED), else OK.
+ * aborted its call (CANCELLED, SHUTTING_DOWN, DEADLINE_EXCEEDED), else OK; and tells the
+ * transport the moment it ended (CallContext.streamEnded).
  */
-function observeWatch(deps: AuthServiceDeps, ctx: CallContext): WatchObserver | undefined {
+function observeWatch(deps: AuthServiceDeps, ctx: CallContext): WatchObserver {
   const metrics = deps.eventMetrics;
-  if (!metrics) return undefined;
   return () => {
-    const ended = metrics.watcherOpened(ctx.transport ?? "grpc");
+    const ended = metrics?.watcherOpened(ctx.transport ?? "grpc");
     return (err) => {
+      ctx.streamEnded?.(err);
+      if (!ended) return;
       if (err) ended(errorReason(err));
       else ended(ctx.signal.aborted ? errorReason(ctx.signal.reason) : "OK");
     };
