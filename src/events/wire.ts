@@ -27,6 +27,13 @@ function badQuery(message: string): DomainError {
   return new DomainError(DomainErrorCode.INVALID_ARGUMENT, message);
 }
 
+/** `true` / `1` or `false` / `0`; anything else is refused rather than read as false. */
+function booleanParam(name: string, value: string): boolean {
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw badQuery(`${name} must be true or false`);
+}
+
 /**
  * The request from a query string, by the protobuf JSON names: `app_id`, `session_id`, one of
  * `open_id` / `user_id` / `union_id`, `types` (repeated or comma-separated, with or without the
@@ -36,13 +43,19 @@ function badQuery(message: string): DomainError {
 export function requestFromQuery(params: URLSearchParams): WatchAuthEventsRequest {
   const json: JsonObject = {};
   const types: string[] = [];
+  const seen = new Set<string>();
   for (const [name, value] of params) {
     if (!PARAMS.has(name)) throw badQuery(`unknown query parameter ${name.slice(0, 64)}`);
+    // Only types may repeat; a second user or cursor would otherwise silently replace the first.
+    const key = name in USER_PARAMS ? "user" : name;
+    if (key !== "types" && seen.has(key))
+      throw badQuery(key === "user" ? "give one of open_id, user_id, union_id, once" : `${name} given twice`);
+    seen.add(key);
     if (name in USER_PARAMS) json.user = { [USER_PARAMS[name as keyof typeof USER_PARAMS]]: value };
     else if (name === "types") {
       for (const t of value.split(",").filter(Boolean))
         types.push(t.startsWith(TYPE_PREFIX) ? t : TYPE_PREFIX + t);
-    } else if (name === "from_oldest") json.fromOldest = value === "true" || value === "1";
+    } else if (name === "from_oldest") json.fromOldest = booleanParam(name, value);
     else json[name] = value;
   }
   if (types.length > 0) json.types = types;

@@ -10,7 +10,11 @@ import type { Logger } from "../telemetry/logger.js";
 
 /** The path of the events WebSocket on the HTTP port. */
 export const EVENTS_WS_PATH = "/v1/auth-events";
-/** The subprotocol the server selects; a client must offer it. */
+/**
+ * The subprotocol the server selects when offered. A client that offers subprotocols must offer
+ * this one (an upgrade offering only others is refused 400: RFC 6455 would have the client fail
+ * on a 101 that selects none); a client offering none, with the key in a header, needs none.
+ */
 export const EVENTS_WS_PROTOCOL = "lark-auth.v1";
 /** Browsers cannot set headers: they offer `lark-auth.bearer.<caller key>` as a second subprotocol. */
 export const BEARER_PROTOCOL_PREFIX = "lark-auth.bearer.";
@@ -132,6 +136,14 @@ export function createEventsWebSocket(deps: EventsWebSocketDeps): EventsWebSocke
   return {
     handleUpgrade(req, socket, head) {
       if ((req.url ?? "").split("?")[0] !== EVENTS_WS_PATH) return false;
+      const offered = req.headers["sec-websocket-protocol"];
+      if (offered !== undefined && !offered.split(",").some((p) => p.trim() === EVENTS_WS_PROTOCOL)) {
+        const body = `offer the subprotocol ${EVENTS_WS_PROTOCOL} (with lark-auth.bearer.<key> in browsers)\n`;
+        socket.end(
+          `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        return true;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => {
         alive.add(ws);
         ws.on("pong", () => alive.add(ws));

@@ -3,6 +3,7 @@ import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 import { reasonOf } from "../support/rpc.js";
 import {
@@ -76,6 +77,25 @@ describe("WatchAuthEvents over every transport", () => {
     expect(await typo.closed).toEqual({ code: 4000 + Code.InvalidArgument, reason: "INVALID_ARGUMENT" });
     const badType = openWs(r, "?types=HAPPENED", { header: `Bearer ${ADMIN_KEY}` });
     expect((await badType.closed).code).toBe(4000 + Code.InvalidArgument);
+    const twoUsers = openWs(r, "?open_id=ou_a&user_id=b", { header: `Bearer ${ADMIN_KEY}` });
+    expect((await twoUsers.closed).code).toBe(4000 + Code.InvalidArgument);
+  });
+
+  it("refuses an upgrade offering subprotocols without lark-auth.v1 (400); offering none is fine", async () => {
+    const status = await new Promise<number>((resolve) => {
+      const c = new WebSocket(`ws://127.0.0.1:${r.app.httpPort}/v1/auth-events`, ["graphql-ws"], {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      c.on("unexpected-response", (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        c.terminate();
+      });
+      c.on("error", () => undefined);
+    });
+    expect(status).toBe(400);
+    const bare = openWs(r, "", { header: `Bearer ${ADMIN_KEY}`, protocols: [] });
+    await until(() => bare.ws.readyState === bare.ws.OPEN, 10_000, "the upgrade without subprotocols");
+    bare.ws.close();
   });
 
   it("closes a WebSocket watcher that falls behind 4008 WATCHER_TOO_SLOW; it resumes with no gap or duplicate", async () => {
