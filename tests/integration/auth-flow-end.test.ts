@@ -42,6 +42,8 @@ describe("decline over the long connection", () => {
     expect(JSON.stringify(click.message.card)).toContain("Declined");
     const declined = await sessionIn(env.t, id, S.DECLINED);
     expect(declined.completeTime).toBeDefined();
+    // Only the addressed user can press the card's button: no reason qualifies this decline.
+    expect(declined.failureReason).toBe("");
     const events = await env.t.db
       .em()
       .execute("select type from auth_event where session_id = ? order by id", [id]);

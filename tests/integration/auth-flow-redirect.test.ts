@@ -123,7 +123,9 @@ describe("redirect flow", () => {
     const consent = await consentUrl(authorizeButtonUrl(card.card));
     const page = await callback(decide(env.emulator, consent, user.open_id, "deny"));
     expect(page.html).toContain("Authorization declined");
-    await sessionIn(env.t, id, S.DECLINED);
+    // Lark's denial names no one, and anyone holding the link reaches that page: the record says so.
+    const declined = await sessionIn(env.t, id, S.DECLINED);
+    expect(declined.failureReason).toBe("CONSENT_DENIED");
     await cardShows(env.emulator, user.open_id, card.message_id, "Declined");
   });
 

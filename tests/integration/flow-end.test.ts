@@ -171,7 +171,8 @@ describe("device poll results", () => {
     const waiting = await insert({ flow: "DEVICE" });
     expect((await completeDevice(deviceDeps(), waiting.id, { status: "pending" })).state).toBe("PENDING");
     expect((await completeDevice(deviceDeps(), waiting.id, { status: "slow_down" })).state).toBe("PENDING");
-    expect((await completeDevice(deviceDeps(), waiting.id, { status: "denied" })).state).toBe("DECLINED");
+    const denied = await completeDevice(deviceDeps(), waiting.id, { status: "denied" });
+    expect(denied).toMatchObject({ state: "DECLINED", failureReason: "CONSENT_DENIED" });
     const late = await insert({ flow: "DEVICE" });
     expect(await completeDevice(deviceDeps(), late.id, { status: "expired" })).toMatchObject({
       state: "FAILED",

@@ -1,6 +1,7 @@
 import type { LarkDevicePoll } from "../ports.js";
 import { endPending, type FinishDeps, finishWithTokens, notFound } from "./finish-with-tokens.js";
 import { type AuthSession, isPending } from "./session.js";
+import { CONSENT_DENIED } from "./transitions.js";
 
 /**
  * What one device-token poll means for the session (called by the device poller): tokens finish it
@@ -22,7 +23,7 @@ export async function completeDevice(
     case "authorized":
       return finishWithTokens(deps, session, poll.tokens);
     case "denied":
-      return endPending(deps, sessionId, { state: "DECLINED" });
+      return endPending(deps, sessionId, CONSENT_DENIED);
     case "expired":
       return endPending(deps, sessionId, {
         state: "FAILED",

@@ -1,12 +1,13 @@
 import type { AuthUnitOfWork, CardQueue, Clock, FlowCrypto } from "../ports.js";
 import { consumeStateOrThrow } from "./complete-redirect.js";
 import { type AuthSession, isPending } from "./session.js";
-import { commitFinish } from "./transitions.js";
+import { CONSENT_DENIED, commitFinish } from "./transitions.js";
 
 /**
- * The person pressed "deny" on Lark's consent page (the callback carries `error=access_denied`):
- * claim the state once → still pending → DECLINED + event; then the card. The state proves the
- * browser came from this session's redirector, so no one else can decline it this way.
+ * Someone pressed "deny" on Lark's consent page (the callback carries `error=access_denied`):
+ * claim the state once → still pending → DECLINED (CONSENT_DENIED) + event; then the card. The
+ * state proves the browser came through this session's redirector, not that it was the user's:
+ * anyone holding the link can get there, so the record does not claim the user declined.
  */
 export async function declineByState(
   deps: {
@@ -22,7 +23,7 @@ export async function declineByState(
     const { session } = await consumeStateOrThrow(tx, hash);
     if (!isPending(session)) return { session, changed: false };
     return {
-      session: await commitFinish(tx, session, { state: "DECLINED" }, deps.clock.now()),
+      session: await commitFinish(tx, session, CONSENT_DENIED, deps.clock.now()),
       changed: true,
     };
   });

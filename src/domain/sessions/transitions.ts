@@ -2,7 +2,10 @@ import type { AuthEventType, AuthTx, CardFollowUp, NewAuthEvent } from "../ports
 import type { UserIdentity } from "../users.js";
 import type { AuthSession, SessionState } from "./session.js";
 
-/** Why a session ended other than by consent; stable, clients branch on them. */
+/**
+ * Why a session ended other than by consent; stable, clients branch on them. A decline from the
+ * card's button (only the addressed user can press it) has none.
+ */
 export type FailureReason =
   | "SUPERSEDED"
   | "CANCELLED_BY_CALLER"
@@ -15,7 +18,9 @@ export type FailureReason =
   | "USER_INFO_FAILED"
   | "LARK_ERROR"
   | "DEVICE_CODE_EXPIRED"
-  | "STORE_ERROR";
+  | "STORE_ERROR"
+  /** DECLINED on Lark's own page (consent or device verification): Lark does not say by whom. */
+  | "CONSENT_DENIED";
 
 /** A final state and what to record with it. */
 export interface Finish {
@@ -89,3 +94,14 @@ export function isPastExpiry(session: AuthSession, now: Date): boolean {
 
 /** The domain's EXPIRED transition (sweeper, a late callback, or a start finding a stale pending session). */
 export const EXPIRED: Finish = { state: "EXPIRED" };
+
+/**
+ * Declined on Lark's page. Whoever opens the card's link reaches that page, and Lark's denial names
+ * no one, so the record says where it happened instead of claiming the user declined.
+ */
+export const CONSENT_DENIED: Finish = {
+  state: "DECLINED",
+  reason: "CONSENT_DENIED",
+  message:
+    "declined on Lark's authorization page (Lark does not say by whom: anyone with the link can open it)",
+};

@@ -201,7 +201,8 @@ export type AuthSession = Message<"lark.auth.v1.AuthSession"> & {
   requestedScopes: string[];
 
   /**
-   * Why the session failed or was cancelled (UPPER_SNAKE_CASE, e.g. USER_MISMATCH, SUPERSEDED); empty otherwise.
+   * Why the session failed or was cancelled (UPPER_SNAKE_CASE, e.g. USER_MISMATCH, SUPERSEDED), or
+   * CONSENT_DENIED for a decline on Lark's own page (Lark does not say by whom); empty otherwise.
    *
    * @generated from field: string failure_reason = 8;
    */
