@@ -4,12 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FlowEnv, startFlowEnv } from "../support/auth-flow.js";
 import { cardBurst, minimumMs, raiseEmulatorLimits } from "../support/card-burst.js";
-import { testServerUrl } from "../support/db.js";
+import { skipWithoutPostgres } from "../support/db.js";
 
 const PER_SECOND = 200;
 const PER_MINUTE = 12_000;
 
-describe.skipIf(!testServerUrl())("a burst of 1,000 authorizations", () => {
+describe.skipIf(skipWithoutPostgres("auth-flow-burst"))("a burst of 1,000 authorizations", () => {
   let env: FlowEnv;
   beforeAll(async () => {
     env = await startFlowEnv("redirect", {

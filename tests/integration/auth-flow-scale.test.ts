@@ -15,7 +15,7 @@ import {
   sessionIn,
   startFlowEnv,
 } from "../support/auth-flow.js";
-import { testServerUrl } from "../support/db.js";
+import { skipWithoutPostgres } from "../support/db.js";
 import { startTestApp, TEST_APP_ID, type TestApp } from "../support/test-app.js";
 
 const SCOPES = ["contact:user.base:readonly"];
@@ -81,59 +81,62 @@ describe("100 concurrent sessions for 100 users", () => {
   });
 });
 
-describe.skipIf(!testServerUrl())("a second instance on the same PostgreSQL database", () => {
-  let env: FlowEnv;
-  let second: TestApp;
-  beforeAll(async () => {
-    env = await startFlowEnv("redirect");
-    second = await startTestApp(
-      {
-        LARK_DOMAIN: env.emulator.url,
-        LARK_APP_SECRET: "flow-app-secret-0123456789",
-        LARK_AUTH_FLOW: "redirect",
-      },
-      { sharedDatabaseUrl: env.t.databaseUrl },
-    );
-  });
-  afterAll(async () => {
-    await second?.close();
-    await env?.close();
-  });
+describe.skipIf(skipWithoutPostgres("auth-flow-scale (second instance)"))(
+  "a second instance on the same PostgreSQL database",
+  () => {
+    let env: FlowEnv;
+    let second: TestApp;
+    beforeAll(async () => {
+      env = await startFlowEnv("redirect");
+      second = await startTestApp(
+        {
+          LARK_DOMAIN: env.emulator.url,
+          LARK_APP_SECRET: "flow-app-secret-0123456789",
+          LARK_AUTH_FLOW: "redirect",
+        },
+        { sharedDatabaseUrl: env.t.databaseUrl },
+      );
+    });
+    afterAll(async () => {
+      await second?.close();
+      await env?.close();
+    });
 
-  it("finishes on the second instance a session the first started: redirector, callback, card", async () => {
-    const user = newUser(env.emulator);
-    const { session } = await env.t.clients().auth.startAuthorization({
-      appId: TEST_APP_ID,
-      user: byOpenId(user.open_id),
-      scopes: SCOPES,
+    it("finishes on the second instance a session the first started: redirector, callback, card", async () => {
+      const user = newUser(env.emulator);
+      const { session } = await env.t.clients().auth.startAuthorization({
+        appId: TEST_APP_ID,
+        user: byOpenId(user.open_id),
+        scopes: SCOPES,
+      });
+      const id = session?.sessionId ?? "";
+      const card = await cardFor(env.emulator, user.open_id, id);
+      // Every step on the other replica: its redirector arms the state, its callback completes.
+      const onSecond = (url: string) => url.replace(env.t.httpUrl, second.httpUrl);
+      const consent = await consentUrl(onSecond(authorizeButtonUrl(card.card)));
+      const redirect = decide(env.emulator, consent, user.open_id, "approve");
+      expect((await callback(onSecond(redirect))).html).toContain("Authorization complete");
+      const done = await second.clients().auth.getAuthSession({ sessionId: id });
+      expect(done.session?.state).toBe(S.AUTHORIZED);
+      await sessionIn(env.t, id, S.AUTHORIZED);
+      await cardShows(env.emulator, user.open_id, card.message_id, "Authorized");
     });
-    const id = session?.sessionId ?? "";
-    const card = await cardFor(env.emulator, user.open_id, id);
-    // Every step on the other replica: its redirector arms the state, its callback completes.
-    const onSecond = (url: string) => url.replace(env.t.httpUrl, second.httpUrl);
-    const consent = await consentUrl(onSecond(authorizeButtonUrl(card.card)));
-    const redirect = decide(env.emulator, consent, user.open_id, "approve");
-    expect((await callback(onSecond(redirect))).html).toContain("Authorization complete");
-    const done = await second.clients().auth.getAuthSession({ sessionId: id });
-    expect(done.session?.state).toBe(S.AUTHORIZED);
-    await sessionIn(env.t, id, S.AUTHORIZED);
-    await cardShows(env.emulator, user.open_id, card.message_id, "Authorized");
-  });
 
-  it("either instance answers a Decline (Lark delivers it to one connected replica)", async () => {
-    const user = newUser(env.emulator);
-    const { session } = await second.clients().auth.startAuthorization({
-      appId: TEST_APP_ID,
-      user: byOpenId(user.open_id),
-      scopes: SCOPES,
+    it("either instance answers a Decline (Lark delivers it to one connected replica)", async () => {
+      const user = newUser(env.emulator);
+      const { session } = await second.clients().auth.startAuthorization({
+        appId: TEST_APP_ID,
+        user: byOpenId(user.open_id),
+        scopes: SCOPES,
+      });
+      const id = session?.sessionId ?? "";
+      const card = await cardFor(env.emulator, user.open_id, id);
+      const click = await env.emulator.clickCard(card.message_id, {
+        operator_open_id: user.open_id,
+        value: { action: "decline", session_id: id },
+      });
+      expect(click).toMatchObject({ ok: true, toast: { type: "success" } });
+      await sessionIn(env.t, id, S.DECLINED);
     });
-    const id = session?.sessionId ?? "";
-    const card = await cardFor(env.emulator, user.open_id, id);
-    const click = await env.emulator.clickCard(card.message_id, {
-      operator_open_id: user.open_id,
-      value: { action: "decline", session_id: id },
-    });
-    expect(click).toMatchObject({ ok: true, toast: { type: "success" } });
-    await sessionIn(env.t, id, S.DECLINED);
-  });
-});
+  },
+);

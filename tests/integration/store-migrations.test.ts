@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/store/database.js";
 import { MIGRATIONS_DIR } from "../../src/store/orm-config.js";
-import { createTestDatabase, type TestDatabase, testServerUrl } from "../support/db.js";
+import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from "../support/db.js";
 
 const MIGRATION_FILES = readdirSync(MIGRATIONS_DIR).filter((f) => /^Migration.*\.ts$/.test(f));
 const TABLES = [
@@ -67,7 +67,7 @@ describe("migrations", () => {
     await other.close();
   });
 
-  it.skipIf(testServerUrl() === undefined)(
+  it.skipIf(skipWithoutPostgres("store-migrations (replicas migrating together)"))(
     "lets replicas that start together migrate one at a time",
     async () => {
       const fresh = await createTestDatabase({ migrate: false });

@@ -16,6 +16,16 @@ export function testServerUrl(): string | undefined {
 }
 
 /**
+ * For a suite that runs only on PostgreSQL: true (skip it) without TEST_DATABASE_URL, saying so on
+ * stderr once, so a run on the embedded database shows what it left out instead of skipping silently.
+ */
+export function skipWithoutPostgres(suite: string): boolean {
+  if (testServerUrl() !== undefined) return false;
+  console.warn(`${suite}: skipped, it needs TEST_DATABASE_URL (PostgreSQL)`);
+  return true;
+}
+
+/**
  * A fresh, migrated database: on the TEST_DATABASE_URL server a randomly named database (created
  * with `pg`, dropped on close, so test files run in parallel without sharing rows), otherwise an
  * in-memory embedded PGlite. `options` pass through to openDatabase (e.g. `migrate: false`).
