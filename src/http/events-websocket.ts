@@ -53,7 +53,7 @@ function authorizationOf(req: IncomingMessage): string | undefined {
  * and not wait for a reader that may never come).
  */
 function send(ws: WebSocket, text: string, ended: AbortSignal): Promise<void> | undefined {
-  if (ws.bufferedAmount < HIGH_WATER_BYTES) {
+  if (ws.bufferedAmount < HIGH_WATER_BYTES || ended.aborted) {
     ws.send(text);
     return undefined;
   }
