@@ -7,6 +7,7 @@ import { clientCancelled, shuttingDown, toErrorAnswer } from "../rpc/errors.js";
 import { isStream, type Next } from "../rpc/pipeline.js";
 import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
+import { refuseUpgrade } from "./upgrade-refusal.js";
 
 /** The path of the events WebSocket on the HTTP port. */
 export const EVENTS_WS_PATH = "/v1/auth-events";
@@ -39,10 +40,16 @@ export interface EventsWebSocket {
 /** Above this many unsent bytes, the next message waits for the socket (and the watcher's bound applies). */
 const HIGH_WATER_BYTES = 256 * 1024;
 
+/** The subprotocols the client offered (none: an empty list). */
+function offeredProtocols(req: IncomingMessage): string[] {
+  const header = req.headers["sec-websocket-protocol"];
+  return header === undefined ? [] : header.split(",").map((p) => p.trim());
+}
+
 /** The caller key from the header, else from the `lark-auth.bearer.<key>` subprotocol. */
 function authorizationOf(req: IncomingMessage): string | undefined {
   if (req.headers.authorization !== undefined) return req.headers.authorization;
-  const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+  const offered = offeredProtocols(req);
   const key = offered.find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX))?.slice(BEARER_PROTOCOL_PREFIX.length);
   return key === undefined ? undefined : `Bearer ${key}`;
 }
@@ -116,7 +123,8 @@ export function createEventsWebSocket(deps: EventsWebSocketDeps): EventsWebSocke
     noServer: true,
     maxPayload: 4096, // Clients send nothing but control frames.
     perMessageDeflate: false, // Per-socket zlib state would cost more memory than the watcher itself.
-    handleProtocols: (protocols) => (protocols.has(EVENTS_WS_PROTOCOL) ? EVENTS_WS_PROTOCOL : false),
+    // Only called when protocols were offered, and handleUpgrade refused those without ours.
+    handleProtocols: () => EVENTS_WS_PROTOCOL,
   });
   const alive = new WeakSet<WebSocket>();
   const timer = setInterval(() => {
@@ -136,11 +144,12 @@ export function createEventsWebSocket(deps: EventsWebSocketDeps): EventsWebSocke
   return {
     handleUpgrade(req, socket, head) {
       if ((req.url ?? "").split("?")[0] !== EVENTS_WS_PATH) return false;
-      const offered = req.headers["sec-websocket-protocol"];
-      if (offered !== undefined && !offered.split(",").some((p) => p.trim() === EVENTS_WS_PROTOCOL)) {
-        const body = `offer the subprotocol ${EVENTS_WS_PROTOCOL} (with lark-auth.bearer.<key> in browsers)\n`;
-        socket.end(
-          `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      const offered = offeredProtocols(req);
+      if (offered.length > 0 && !offered.includes(EVENTS_WS_PROTOCOL)) {
+        refuseUpgrade(
+          socket,
+          400,
+          `offer the subprotocol ${EVENTS_WS_PROTOCOL} (with lark-auth.bearer.<key> in browsers)\n`,
         );
         return true;
       }

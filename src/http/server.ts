@@ -7,6 +7,7 @@ import { MAX_REQUEST_BYTES } from "../rpc/pipeline.js";
 import type { ShutdownSignals } from "../shutdown.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { RefusedMetrics } from "../telemetry/metrics.js";
+import { refuseUpgrade } from "./upgrade-refusal.js";
 
 /**
  * How long a connection may hold the HTTP port without progress, in milliseconds. Bounded so
@@ -127,7 +128,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   );
   applyLimits(server, deps.limits ?? DEFAULT_HTTP_LIMITS);
   server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
-    if (!deps.upgrade?.(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+    if (!deps.upgrade?.(req, socket, head)) refuseUpgrade(socket, 404);
   });
   return server;
 }

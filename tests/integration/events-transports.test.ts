@@ -81,7 +81,7 @@ describe("WatchAuthEvents over every transport", () => {
     expect((await twoUsers.closed).code).toBe(4000 + Code.InvalidArgument);
   });
 
-  it("refuses an upgrade offering subprotocols without lark-auth.v1 (400); offering none is fine", async () => {
+  it("refuses an upgrade offering subprotocols without lark-auth.v1 (400) or to another path (404); offering none is fine", async () => {
     const status = await new Promise<number>((resolve) => {
       const c = new WebSocket(`ws://127.0.0.1:${r.app.httpPort}/v1/auth-events`, ["graphql-ws"], {
         headers: { authorization: `Bearer ${ADMIN_KEY}` },
@@ -93,6 +93,15 @@ describe("WatchAuthEvents over every transport", () => {
       c.on("error", () => undefined);
     });
     expect(status).toBe(400);
+    const elsewhere = await new Promise<number>((resolve) => {
+      const c = new WebSocket(`ws://127.0.0.1:${r.app.httpPort}/v1/other-events`, ["lark-auth.v1"]);
+      c.on("unexpected-response", (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        c.terminate();
+      });
+      c.on("error", () => undefined);
+    });
+    expect(elsewhere).toBe(404);
     const bare = openWs(r, "", { header: `Bearer ${ADMIN_KEY}`, protocols: [] });
     await until(() => bare.ws.readyState === bare.ws.OPEN, 10_000, "the upgrade without subprotocols");
     bare.ws.close();

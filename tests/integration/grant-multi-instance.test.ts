@@ -4,7 +4,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/store/database.js";
-import { createTestDatabase, type TestDatabase, testServerUrl } from "../support/db.js";
+import { createTestDatabase, skipWithoutPostgres, type TestDatabase, testServerUrl } from "../support/db.js";
 import {
   authorizedUser,
   byOpenId,
@@ -17,9 +17,8 @@ import {
 } from "./grant-fixtures.js";
 
 const server = testServerUrl();
-if (!server) console.warn("grant-multi-instance: skipped, it needs TEST_DATABASE_URL (PostgreSQL)");
 
-describe.skipIf(!server)("three instances on one PostgreSQL", () => {
+describe.skipIf(skipWithoutPostgres("grant-multi-instance"))("three instances on one PostgreSQL", () => {
   let world: LarkWorld;
   let t: TestDatabase;
   const dbs: Database[] = [];
