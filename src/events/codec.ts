@@ -100,7 +100,8 @@ const MAX_EVENT_ID = 2n ** 63n - 1n;
 
 /** The id a cursor names, or undefined when it is not one this service issued. */
 export function cursorFromString(cursor: string): bigint | undefined {
-  if (!/^[0-9]{1,19}$/.test(cursor)) return undefined;
+  // The length bound keeps BigInt's work small; the value bound is what decides (zeros may lead).
+  if (!/^[0-9]{1,32}$/.test(cursor)) return undefined;
   const id = BigInt(cursor);
   return id <= MAX_EVENT_ID ? id : undefined;
 }
