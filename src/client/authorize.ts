@@ -114,10 +114,13 @@ async function outcome(
       "the event stream ended without the session's outcome",
       Code.Unavailable,
     );
+    // Leaving the loop (outcome, error) must end the call: a stream left open on the shared HTTP/2
+    // connection keeps the server's watcher and the caller's process alive.
+    const done = new AbortController();
     try {
       const stream = auth.watchAuthEvents(
         { appId, sessionId, ...(cursor ? { afterEventId: cursor } : { fromOldest: true }) },
-        { timeoutMs: 0, ...(signal && { signal }) },
+        { timeoutMs: 0, signal: signal ? AbortSignal.any([signal, done.signal]) : done.signal },
       );
       for await (const { kind } of stream) {
         failures = 0;
@@ -136,6 +139,8 @@ async function outcome(
       } else if (!isBreak(err, signal)) {
         throw toLarkAuthError(err);
       }
+    } finally {
+      done.abort();
     }
     if (++failures > maxResumes) throw toLarkAuthError(last);
     await pause(Math.min(5000, 100 * 2 ** failures), signal);

@@ -102,5 +102,7 @@ describe.each(["grpc", "connect"] as const)("authorizeAndWait over %s", (transpo
     const err = await settled;
     expect(err).toBeInstanceOf(AuthorizationNotGrantedError);
     expect((err as AuthorizationNotGrantedError).state).toBe(AuthSessionState.DECLINED);
+    // The outcome's stream is cancelled, not left open: an open one keeps a caller's process alive.
+    await waitFor(() => sb.app.events.stats().watchers === 0, "the server to see the watch end", 10_000);
   });
 });
